@@ -1,0 +1,104 @@
+/*
+ * faces-push.js: the loader of pypush, the Jakarta Faces push client in Python.
+ *
+ * It defines window.faces.push synchronously (S1, S2, S4), queues calls until
+ * Python is live, boots the interpreter from files next to this script (never
+ * a CDN), loads the pypush package, replays the queue in order and resolves
+ * window.pypush.ready (S5). All faces.push logic lives in Python.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var base = new URL("./", script ? script.src : document.baseURI).href;
+  var queue = [];      // [method name, arguments] made before Python is live
+  var known = {};      // clientIds passed to init, for S3 before Python is live
+  var api = null;      // the Python JavaScriptApi's methods once live
+  var bootError = null;
+
+  function call(name, args) {
+    var error = api[name].apply(null, args);
+    if (error) throw error;
+  }
+
+  function pending(name, args) {
+    if (bootError) throw new Error("pypush could not start, faces.push." + name + " is unavailable: " + bootError.message);
+    queue.push([name, args]);
+  }
+
+  function checkKnown(clientId) {
+    if (!Object.prototype.hasOwnProperty.call(known, clientId) || typeof clientId !== "string") {
+      throw new Error("Unknown clientId: " + clientId);
+    }
+  }
+
+  var push = {
+    init: function (clientId) {
+      if (api) return call("init", arguments);
+      if (typeof clientId === "string") known[clientId] = true;
+      pending("init", Array.prototype.slice.call(arguments));
+    },
+    open: function (clientId) {
+      if (api) return call("open", arguments);
+      checkKnown(clientId);
+      pending("open", [clientId]);
+    },
+    close: function (clientId) {
+      if (api) return call("close", arguments);
+      checkKnown(clientId);
+      pending("close", [clientId]);
+    }
+  };
+
+  window.faces = window.faces || {};
+  window.faces.push = push;
+  if (window.jsf) window.jsf.push = push;
+
+  async function fetchBytes(url) {
+    var response = await fetch(url);
+    if (!response.ok) throw new Error("GET " + url + " answered " + response.status);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  async function boot() {
+    if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
+    var indexURL = base + "pyodide/";
+    var [pyodideModule, packageBytes] = await Promise.all([
+      import(indexURL + "pyodide.mjs"),
+      fetchBytes(base + "pypush.zip")
+    ]);
+    var pyodide = await pyodideModule.loadPyodide({ indexURL: indexURL });
+    pyodide.FS.writeFile("/pypush.zip", packageBytes);
+    pyodide.pyimport("sys").path.insert(0, "/pypush.zip");
+    var python = pyodide.pyimport("pypush.pyodide_adapter").install();
+    // Bound method proxies taken once: a fresh one per call would have to be destroyed.
+    api = { init: python.init, open: python.open, close: python.close,
+            state: python.state, live_proxies: python.live_proxies };
+    var calls = queue;
+    queue = [];
+    for (var i = 0; i < calls.length; i++) {
+      try {
+        call(calls[i][0], calls[i][1]);
+      } catch (error) {
+        reportError(error);  // S2: one bad call must not stop the rest of the queue
+      }
+    }
+    return { interpreter: "pyodide", pyodide: pyodide };
+  }
+
+  var ready = boot().catch(function (cause) {
+    bootError = new Error("pypush could not start Python from " + base + ": " + (cause && cause.message || cause), { cause: cause });
+    console.error(bootError);
+    throw bootError;
+  });
+  ready.catch(function () {});  // reported above; awaiting code still sees the rejection
+
+  window.pypush = {
+    ready: ready,
+    base: base,
+    /** The state of a client: idle, connecting, open, waiting or closing. */
+    state: function (clientId) { return api ? api.state(clientId) : "idle"; },
+    /** Proxies of Python callables alive now (R1); 0 before Python is live. */
+    liveProxies: function () { return api ? api.live_proxies() : 0; }
+  };
+})();
