@@ -1,6 +1,7 @@
 """pypush's demo and test server, and the bundle builder.
 
-    python serve.py [--host 127.0.0.1] [--port 8080]   serve the demo, bundle and push endpoint
+    python serve.py [--host 127.0.0.1] [--port 8080] [--static PREFIX=DIR ...]
+                                                      serve the demo, bundle and push endpoint
     python serve.py bundle DIR                        write the static bundle to DIR
 
 The server prints ``pypush serving on http://HOST:PORT/`` once it listens
@@ -21,8 +22,8 @@ from pypush_server.app import make_app
 from pypush_server.bundle import BundleError, write_bundle
 
 
-async def serve(host: str, port: int) -> None:
-    runner = web.AppRunner(make_app(), shutdown_timeout=5, access_log=None)
+async def serve(host: str, port: int, static: list[tuple[str, Path]]) -> None:
+    runner = web.AppRunner(make_app(static=static), shutdown_timeout=5, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -37,6 +38,13 @@ async def serve(host: str, port: int) -> None:
     finally:
         logging.getLogger("pypush.server").info("shutting down")
         await runner.cleanup()
+
+
+def _static_mount(text: str) -> tuple[str, Path]:
+    prefix, sep, directory = text.partition("=")
+    if not sep or not prefix.startswith("/") or not Path(directory).is_dir():
+        raise argparse.ArgumentTypeError("expected PREFIX=DIR with an existing DIR, got %r" % text)
+    return prefix, Path(directory)
 
 
 def main(argv: list[str]) -> int:
@@ -59,11 +67,19 @@ def main(argv: list[str]) -> int:
         "`serve.py bundle DIR` writes the static bundle instead.",
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    parser.add_argument(
+        "--static",
+        metavar="PREFIX=DIR",
+        action="append",
+        default=[],
+        type=_static_mount,
+        help="also serve the files of DIR under PREFIX (your own pages, for example)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     try:
-        asyncio.run(serve(args.host, args.port))
+        asyncio.run(serve(args.host, args.port, args.static))
     except BundleError as exc:
         print("serve.py: %s" % exc, file=sys.stderr)
         return 1

@@ -19,7 +19,13 @@ from pathlib import Path
 from aiohttp import WSMsgType, web
 
 from pypush_server.bundle import WEB, write_bundle
-from pypush_server.channels import CLOSE_GOING_AWAY, CLOSE_UNKNOWN, Channels, valid_channel_name
+from pypush_server.channels import (
+    CLOSE_GOING_AWAY,
+    CLOSE_UNKNOWN,
+    Channels,
+    sendable_close_code,
+    valid_channel_name,
+)
 
 log = logging.getLogger("pypush.server")
 
@@ -101,12 +107,39 @@ async def register_channel(request: web.Request) -> web.Response:
 
 
 async def push_message(request: web.Request) -> web.Response:
-    """``POST /api/channels/{channel}/push``: the body (any JSON) is the message."""
+    """``POST /api/channels/{channel}/push``: the body (any JSON) is the message.
+
+    ``?channelId=`` limits it to one URL; ``?raw=1`` sends the body as the frame
+    itself, unwrapped and unchecked (to try a client on frames that are not JSON).
+    """
     channel = _channel_name(request)
-    message = await _json_body(request)
+    channels = request.app[channels_key]
     channel_id = request.query.get("channelId")
-    received = await request.app[channels_key].push(channel, message, channel_id)
+    if request.query.get("raw") == "1":
+        received = await channels.send_frame(channel, await request.text(), channel_id)
+    else:
+        received = await channels.push(channel, await _json_body(request), channel_id)
     return web.json_response({"received": received})
+
+
+async def close_channel_sockets(request: web.Request) -> web.Response:
+    """``POST /api/channels/{channel}/close`` with ``{"code": 1011, "reason": ""}``.
+
+    Closes the sockets as a server-side failure would, keeping the channelIds
+    valid, so clients reconnect (or end, for a final code such as 1008).
+    """
+    channel = _channel_name(request)
+    body = await _json_body(request)
+    code = body.get("code") if isinstance(body, dict) else None
+    reason = body.get("reason", "") if isinstance(body, dict) else None
+    if not sendable_close_code(code) or not isinstance(reason, str):
+        raise _json_error(
+            web.HTTPBadRequest, 'give {"code": a sendable close code, "reason": text}'
+        )
+    closed = await request.app[channels_key].close_sockets(
+        channel, code, reason, request.query.get("channelId")
+    )
+    return web.json_response({"closed": closed})
 
 
 async def channel_status(request: web.Request) -> web.Response:
@@ -168,8 +201,14 @@ async def close_sockets_on_shutdown(app: web.Application) -> None:
     await app[channels_key].close_all(code, reason)
 
 
-def make_app(bundle_dir: Path | None = None) -> web.Application:
-    """The whole server. Without ``bundle_dir`` a fresh bundle is written to a temp folder."""
+def make_app(
+    bundle_dir: Path | None = None, static: list[tuple[str, Path]] = ()
+) -> web.Application:
+    """The whole server. Without ``bundle_dir`` a fresh bundle is written to a temp folder.
+
+    ``static`` mounts more folders (prefix, folder): the pages of an application
+    that uses pypush, or the browser tests' harness.
+    """
     app = web.Application()
     channels = Channels()
     app[channels_key] = channels
@@ -185,10 +224,13 @@ def make_app(bundle_dir: Path | None = None) -> web.Application:
     app.router.add_get("/", demo_page)
     app.router.add_static("/demo/", DEMO)
     app.router.add_static("/pypush/", bundle_dir)
+    for prefix, directory in static:
+        app.router.add_static(prefix, directory)
     app.router.add_get(PUSH_PATH + "{channel}", push_socket)
     app.router.add_post("/api/channels", register_channel)
     app.router.add_get("/api/channels/{channel}", channel_status)
     app.router.add_post("/api/channels/{channel}/push", push_message)
+    app.router.add_post("/api/channels/{channel}/close", close_channel_sockets)
     app.router.add_delete("/api/channel-ids/{channel_id}", expire_channel_id)
     app.cleanup_ctx.append(clock_pusher)
     app.on_shutdown.append(close_sockets_on_shutdown)

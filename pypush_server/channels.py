@@ -27,6 +27,13 @@ def valid_channel_name(name: str) -> bool:
     return bool(CHANNEL_NAME.match(name))
 
 
+def sendable_close_code(code: object) -> bool:
+    """Codes a server may put in a close frame (RFC 6455 7.4; 1005/1006/1015 are reserved)."""
+    return type(code) is int and (
+        1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+    )
+
+
 def encode_message(message: object) -> str:
     """The wire frame of Mojarra's ``PushContext.send``: ``{"data": message}``."""
     return json.dumps({"data": message}, ensure_ascii=False, separators=(",", ":"))
@@ -79,7 +86,16 @@ class Channels:
         level: int = logging.INFO,
     ) -> int:
         """Send ``message`` to every open socket of the channel; how many got it."""
-        frame = encode_message(message)
+        return await self.send_frame(channel, encode_message(message), channel_id, level)
+
+    async def send_frame(
+        self,
+        channel: str,
+        frame: str,
+        channel_id: str | None = None,
+        level: int = logging.INFO,
+    ) -> int:
+        """Send one text frame as it is (a push message, or a bad frame for a test)."""
         targets = [s for s in self.sockets_of(channel, channel_id) if not s.closed]
         results = await asyncio.gather(
             *(s.send_str(frame) for s in targets), return_exceptions=True
@@ -102,6 +118,15 @@ class Channels:
         code, reason = CLOSE_EXPIRED
         await asyncio.gather(*(s.close(code=code, message=reason) for s in sockets))
         log.info("expired id %s…: closed %d sockets", channel_id[:6], len(sockets))
+        return len(sockets)
+
+    async def close_sockets(
+        self, channel: str, code: int, reason: str, channel_id: str | None = None
+    ) -> int:
+        """Close the channel's sockets, keeping the channelIds valid (clients may reconnect)."""
+        sockets = self.sockets_of(channel, channel_id)
+        await asyncio.gather(*(s.close(code=code, message=reason.encode()) for s in sockets))
+        log.info("closed %d sockets of %s with %d %r", len(sockets), channel, code, reason)
         return len(sockets)
 
     async def close_all(self, code: int, reason: bytes) -> None:

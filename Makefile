@@ -1,0 +1,41 @@
+# pypush: two commands do everything on a fresh machine.
+#   make demo   set up what the server needs (first time only) and serve http://127.0.0.1:8080
+#   make test   set up everything the tests need (first time only) and run every test
+# Each set-up step runs again only when its inputs change (stamp files).
+
+VENV      := .venv
+PYTHON    := $(VENV)/bin/python
+HOST      ?= 127.0.0.1
+PORT      ?= 8080
+SERVE_OK  := $(VENV)/.installed-serve
+TEST_OK   := $(VENV)/.installed-test
+WEB_OK    := web/node_modules/.installed
+
+.PHONY: demo test setup lint
+
+demo: setup
+	$(PYTHON) serve.py --host $(HOST) --port $(PORT)
+
+test: setup $(TEST_OK)
+	bash scripts/ensure-chromium.sh
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+setup: $(SERVE_OK) $(WEB_OK)
+
+$(PYTHON):
+	python3 -m venv $(VENV)
+
+$(SERVE_OK): pyproject.toml | $(PYTHON)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(TEST_OK): pyproject.toml | $(PYTHON)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+# The browser runtimes, pinned by web/package-lock.json, from the npm registry.
+$(WEB_OK): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
