@@ -60,6 +60,29 @@
     return new Uint8Array(await response.arrayBuffer());
   }
 
+  // Pyodide logs a failed WebAssembly instantiation (a missing or broken .wasm)
+  // and then never settles. Watch instantiation while booting, so ready rejects
+  // instead of hanging (S5).
+  function failFast(booting) {
+    var wasm = WebAssembly, originals = [wasm.instantiate, wasm.instantiateStreaming];
+    var failed = new Promise(function (resolve, reject) {
+      function watch(original) {
+        return function () {
+          return original.apply(wasm, arguments).catch(function (error) {
+            reject(new Error("WebAssembly could not be instantiated: " + error.message, { cause: error }));
+            throw error;
+          });
+        };
+      }
+      wasm.instantiate = watch(originals[0]);
+      wasm.instantiateStreaming = watch(originals[1]);
+    });
+    function restore() { wasm.instantiate = originals[0]; wasm.instantiateStreaming = originals[1]; }
+    var settled = Promise.race([booting, failed]);
+    settled.then(restore, restore);
+    return settled;
+  }
+
   async function boot() {
     if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
     var indexURL = base + "pyodide/";
@@ -67,7 +90,7 @@
       import(indexURL + "pyodide.mjs"),
       fetchBytes(base + "pypush.zip")
     ]);
-    var pyodide = await pyodideModule.loadPyodide({ indexURL: indexURL });
+    var pyodide = await failFast(pyodideModule.loadPyodide({ indexURL: indexURL }));
     pyodide.FS.writeFile("/pypush.zip", packageBytes);
     pyodide.pyimport("sys").path.insert(0, "/pypush.zip");
     var python = pyodide.pyimport("pypush.pyodide_adapter").install();
@@ -86,8 +109,24 @@
     return { interpreter: "pyodide", pyodide: pyodide };
   }
 
-  var ready = boot().catch(function (cause) {
-    bootError = new Error("pypush could not start Python from " + base + ": " + (cause && cause.message || cause), { cause: cause });
+  // Only on failure: name the bundle files the server does not have, since
+  // Pyodide's own message for a missing file can be as vague as "exit(1)".
+  async function missingFiles() {
+    var files = ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
+                 "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json", "pypush.zip"];
+    var answers = await Promise.all(files.map(function (file) {
+      return fetch(base + file, { method: "HEAD" }).then(
+        function (response) { return response.ok ? null : file + " answered " + response.status; },
+        function () { return file + " could not be fetched"; });
+    }));
+    return answers.filter(Boolean);
+  }
+
+  var ready = boot().catch(async function (cause) {
+    var missing = await missingFiles().catch(function () { return []; });
+    bootError = new Error("pypush could not start Python from " + base + ": " +
+      (cause && cause.message || cause) + (missing.length ? " (" + missing.join(", ") + ")" : ""),
+      { cause: cause });
     console.error(bootError);
     throw bootError;
   });

@@ -101,7 +101,7 @@ class PushServer:
 
 
 def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
-    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
+    log = open(log_path, "w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -158,13 +158,17 @@ class PushPage:
         self.console: list[str] = []
         page.on("console", lambda message: self.console.append(message.text))
 
-    def open_harness(self, wait_ready: bool = True) -> "PushPage":
-        self.page.goto(self.server.base_url + HARNESS_PATH)
+    def open_harness(self, path: str = HARNESS_PATH, wait_ready: bool = True) -> "PushPage":
+        """Navigate to one of the test pages (or any URL path) and wait for Python."""
+        self.page.goto(self.server.base_url + path)
         if wait_ready:
-            self.page.wait_for_function(
-                "window.pypush && pypush.ready.then(() => true)", timeout=BOOT_TIMEOUT_MS
-            )
+            self.wait_ready()
         return self
+
+    def wait_ready(self) -> None:
+        self.page.wait_for_function(
+            "window.pypush && pypush.ready.then(() => true)", timeout=BOOT_TIMEOUT_MS
+        )
 
     def evaluate(self, script: str, arg: object = None) -> object:
         return self.page.evaluate(script, arg)

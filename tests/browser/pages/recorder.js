@@ -1,0 +1,35 @@
+// Records every faces.push callback, per clientId, in a form Playwright can read.
+window.calls = {};
+window.errors = [];
+window.addEventListener("error", function (event) {
+  window.errors.push(String(event.error && event.error.message || event.message));
+});
+function describe(value) {
+  if (value instanceof Event) {
+    return { event: value.type, code: value.code, reason: value.reason };
+  }
+  return value;
+}
+window.recorder = function (clientId) {
+  var log = (window.calls[clientId] = []);
+  function entry(kind) {
+    return function () {
+      var args = Array.prototype.map.call(arguments, describe);
+      log.push([kind].concat(args));
+    };
+  }
+  return {
+    onopen: entry("open"),
+    onmessage: function (message, channel, event) {
+      log.push(["message", message, channel, describe(event),
+                Array.isArray(message) ? "array" : message === null ? "null" : typeof message]);
+    },
+    onerror: entry("error"),
+    onclose: entry("close")
+  };
+};
+window.initRecorded = function (clientId, url, channel, behaviors, autoconnect) {
+  var r = window.recorder(clientId);
+  faces.push.init(clientId, url, channel, r.onopen, r.onmessage, r.onerror, r.onclose,
+                  behaviors, autoconnect);
+};

@@ -1,0 +1,174 @@
+"""Browser tests that need a pristine page: a clock installed before navigation,
+calls made before Python is ready, other globals, broken or relocated bundles."""
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import pytest
+
+from tests.browser.conftest import ROOT, wait_until
+
+
+def test_S2_S3_calls_before_ready_are_queued_and_replayed_in_order(fresh_page, channel):
+    query = urllib.parse.urlencode({"url": channel.url, "channel": channel.name})
+    fresh_page.open_harness("/test/before-ready.html?" + query)
+    early = fresh_page.evaluate("early")
+    assert early["settledWhenCalled"] is False  # every call below was made before ready
+    assert early["keys"] == ["init", "open", "close"]
+    assert early["unknown"] == [True, "Unknown clientId: never-initialised"]  # S3, synchronous
+    fresh_page.wait_for("early", "open")
+    fresh_page.wait_for("auto", "open")
+    # open then close, replayed in that order: one onclose, and no socket left behind.
+    fresh_page.wait_for("opened-then-closed", "close")
+    channel.wait_for_sockets(2)
+    assert channel.push("after ready") == 2
+    fresh_page.wait_for("early", "message")
+    assert fresh_page.kinds("early") == ["open", "message"]
+    assert fresh_page.kinds("opened-then-closed") == ["close"]
+
+
+def test_S4_an_existing_faces_object_keeps_its_members_and_jsf_gets_push(fresh_page):
+    fresh_page.open_harness("/test/existing-faces.html", wait_ready=False)
+    result = fresh_page.evaluate(
+        """() => ({
+            ajaxKept: typeof faces.ajax.request === 'function' && faces.specVersion === 40000,
+            pushReplaced: Object.keys(faces.push),
+            jsfShares: jsf.push === faces.push,
+        })"""
+    )
+    assert result == {
+        "ajaxKept": True,
+        "pushReplaced": ["init", "open", "close"],
+        "jsfShares": True,
+    }
+
+
+def test_S4_no_jsf_global_is_created(push_page):
+    assert push_page.evaluate("typeof window.jsf") == "undefined"
+
+
+@pytest.mark.parametrize(
+    "breakage, expected",
+    [
+        ("wasm", "WebAssembly could not be instantiated"),
+        ("stdlib", "python_stdlib.zip"),
+        ("no-webassembly", "this browser has no WebAssembly"),
+        ("package", "pypush.zip answered 404"),
+    ],
+)
+def test_S5_ready_rejects_with_a_clear_error_when_boot_fails(fresh_page, breakage, expected):
+    page = fresh_page.page
+    if breakage == "wasm":
+        page.route("**/pyodide.asm.wasm", lambda route: route.fulfill(status=404, body="gone"))
+    elif breakage == "stdlib":
+        page.route("**/python_stdlib.zip", lambda route: route.fulfill(status=404, body="gone"))
+    elif breakage == "package":
+        page.route("**/pypush.zip", lambda route: route.fulfill(status=404, body="gone"))
+    else:
+        page.add_init_script("delete window.WebAssembly")
+    fresh_page.open_harness(wait_ready=False)
+    page.evaluate("faces.push.init('queued', 'ws://127.0.0.1:1/x?y', 'x')")
+    message = page.evaluate("pypush.ready.then(() => 'resolved', (e) => e.message)")
+    assert message.startswith("pypush could not start Python") and expected in message
+    wait_until(lambda: any("could not start" in line for line in fresh_page.console))
+    after = page.evaluate(
+        "() => { try { faces.push.open('queued'); return 'no error'; }"
+        " catch (e) { return e.message; } }"
+    )
+    assert "pypush could not start" in after
+
+
+def test_E8_R2_a_server_drop_gives_onerror_then_a_reconnect_on_the_page_clock(fresh_page, channel):
+    page = fresh_page.page
+    page.clock.install()  # R2: pypush's timers are the page's, so this clock drives them
+    fresh_page.open_harness()
+    fresh_page.init("drop", channel)
+    fresh_page.wait_for("drop", "open")
+    channel.wait_for_sockets(1)
+    page.clock.pause_at(page.evaluate("Date.now()") + 2_000)  # past E9's 500 ms: stable
+
+    assert channel.close_sockets(1011, "server restarting") == 1
+    [error] = fresh_page.wait_for("drop", "error")
+    assert error[1:3] == [1011, channel.name]
+    time.sleep(0.3)  # real time passes; page time does not
+    assert channel.sockets() == 0 and fresh_page.state("drop") == "waiting"
+    page.clock.run_for(0)  # E8: the first attempt comes after 0 ms
+    channel.wait_for_sockets(1)
+    wait_until(lambda: fresh_page.state("drop") == "open")
+    assert channel.push("back") == 1
+    fresh_page.wait_for("drop", "message")
+    assert fresh_page.kinds("drop") == ["open", "error", "message"]  # E1: no second onopen
+
+    # E9: dropped again before 500 ms of stability, so the next attempt waits 500 ms.
+    channel.close_sockets(1011)
+    fresh_page.wait_for("drop", "error", 2)
+    page.clock.run_for(499)
+    time.sleep(0.3)
+    assert channel.sockets() == 0
+    page.clock.run_for(1)
+    channel.wait_for_sockets(1)
+    assert fresh_page.kinds("drop").count("open") == 1
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_bundle_works_under_a_sub_path_on_a_plain_static_server(fresh_page, channel, tmp_path):
+    site = tmp_path / "site"
+    bundle = site / "app" / "resources" / "pypush"
+    built = subprocess.run(
+        [sys.executable, str(ROOT / "serve.py"), "bundle", str(bundle)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "faces-push.js" in built.stdout
+    (site / "app" / "page.html").write_text(
+        """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
+        <script src="resources/pypush/faces-push.js"></script>
+        <script>
+          window.got = [];
+          var q = new URLSearchParams(location.search);
+          faces.push.init('sub', q.get('url'), q.get('channel'),
+                          function (ch) { got.push('open:' + ch); },
+                          function (m) { got.push(m); }, null, null, null, true);
+        </script>""",
+        encoding="utf-8",
+    )
+    port = free_port()
+    static = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(site)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = "http://127.0.0.1:%d" % port
+        wait_until(lambda: _answers(base), 10, "http.server to listen")
+        query = urllib.parse.urlencode({"url": channel.url, "channel": channel.name})
+        page = fresh_page.page
+        page.goto(base + "/app/page.html?" + query)
+        fresh_page.wait_ready()
+        assert page.evaluate("pypush.base") == base + "/app/resources/pypush/"
+        channel.wait_for_sockets(1)
+        channel.push({"from": "serve.py"})
+        wait_until(lambda: len(page.evaluate("got")) == 2)
+        assert page.evaluate("got") == ["open:" + channel.name, {"from": "serve.py"}]
+    finally:
+        static.terminate()
+        static.wait(10)
+
+
+def _answers(base: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(base + "/", timeout=1):
+            return True
+    except OSError:
+        return False
