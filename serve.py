@@ -16,13 +16,15 @@ import signal
 import sys
 from pathlib import Path
 
-from aiohttp import web
-
-from pypush_server.app import make_app
 from pypush_server.bundle import BundleError, write_bundle
 
 
 async def serve(host: str, port: int, static: list[tuple[str, Path]]) -> None:
+    # Imported here so that `serve.py bundle` needs nothing beyond the standard library.
+    from aiohttp import web
+
+    from pypush_server.app import make_app
+
     runner = web.AppRunner(make_app(static=static), shutdown_timeout=5, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
