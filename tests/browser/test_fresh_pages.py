@@ -70,15 +70,15 @@ def test_S5_ready_rejects_with_a_clear_error_when_boot_fails(fresh_page, breakag
     else:
         page.add_init_script("delete window.WebAssembly")
     fresh_page.open_harness(wait_ready=False)
-    page.evaluate("faces.push.init('queued', 'ws://127.0.0.1:1/x?y', 'x')")
     message = page.evaluate("pypush.ready.then(() => 'resolved', (e) => e.message)")
     assert message.startswith("pypush could not start Python") and expected in message
     wait_until(lambda: any("could not start" in line for line in fresh_page.console))
+    # Afterwards every call says why instead of queueing forever.
     after = page.evaluate(
-        "() => { try { faces.push.open('queued'); return 'no error'; }"
+        "() => { try { faces.push.init('late', 'ws://127.0.0.1:1/x?y', 'x'); return 'no error'; }"
         " catch (e) { return e.message; } }"
     )
-    assert "pypush could not start" in after
+    assert after.startswith("pypush could not start, faces.push.init is unavailable")
 
 
 def test_E8_R2_a_server_drop_gives_onerror_then_a_reconnect_on_the_page_clock(fresh_page, channel):
@@ -172,3 +172,15 @@ def _answers(base: str) -> bool:
             return True
     except OSError:
         return False
+
+
+def test_R1_open_close_cycles_leave_no_live_proxies(fresh_page, channel):
+    fresh_page.open_harness()
+    fresh_page.init("cycles", channel, autoconnect=False)
+    baseline = fresh_page.evaluate("pypush.liveProxies()")
+    for cycle in range(1, 11):
+        fresh_page.evaluate("faces.push.open('cycles')")
+        fresh_page.wait_for("cycles", "open", cycle)
+        fresh_page.evaluate("faces.push.close('cycles')")
+        fresh_page.wait_for("cycles", "close", cycle)
+    assert fresh_page.evaluate("pypush.liveProxies()") == baseline == 0

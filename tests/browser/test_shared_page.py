@@ -284,15 +284,3 @@ def test_C3_open_after_close_starts_a_fresh_lifecycle(push_page, channel):
     channel.wait_for_sockets(1)
     assert sorted(push_page.kinds(cid)) == ["close", "open", "open"]
     assert push_page.state(cid) == "open"
-
-
-def test_R1_open_close_cycles_leave_no_live_proxies(push_page, channel):
-    cid = new_id()
-    push_page.init(cid, channel, autoconnect=False)
-    baseline = push_page.evaluate("pypush.liveProxies()")
-    for cycle in range(1, 6):
-        push_page.evaluate("(id) => faces.push.open(id)", cid)
-        push_page.wait_for(cid, "open", cycle)
-        push_page.evaluate("(id) => faces.push.close(id)", cid)
-        push_page.wait_for(cid, "close", cycle)
-    wait_until(lambda: push_page.evaluate("pypush.liveProxies()") == baseline)
