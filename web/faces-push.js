@@ -12,7 +12,7 @@
   var script = document.currentScript;
   var base = new URL("./", script ? script.src : document.baseURI).href;
   var queue = [];      // [method name, arguments] made before Python is live
-  var known = {};      // clientIds passed to init, for S3 before Python is live
+  var known = new Set();  // clientIds passed to init, for S3 before Python is live
   var api = null;      // the Python JavaScriptApi's methods once live
   var bootError = null;
 
@@ -27,7 +27,7 @@
   }
 
   function checkKnown(clientId) {
-    if (!Object.prototype.hasOwnProperty.call(known, clientId) || typeof clientId !== "string") {
+    if (!known.has(clientId)) {
       throw new Error("Unknown clientId: " + clientId);
     }
   }
@@ -35,7 +35,7 @@
   var push = {
     init: function (clientId) {
       if (api) return call("init", arguments);
-      if (typeof clientId === "string") known[clientId] = true;
+      if (typeof clientId === "string") known.add(clientId);
       pending("init", Array.prototype.slice.call(arguments));
     },
     open: function (clientId) {

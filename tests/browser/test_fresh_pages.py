@@ -9,7 +9,7 @@ import urllib.parse
 
 import pytest
 
-from tests.browser.conftest import ROOT, wait_until
+from tests.support import ROOT, wait_until
 
 
 def test_S2_S3_calls_before_ready_are_queued_and_replayed_in_order(fresh_page, channel):

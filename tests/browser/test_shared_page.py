@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.browser.conftest import wait_until
+from tests.support import wait_until
 
 
 def new_id() -> str:

@@ -1,0 +1,31 @@
+"""The demo page at / as a person uses it: two tabs, a clock, a broadcast form."""
+
+from tests.support import wait_until
+
+
+def test_demo_two_tabs_see_each_others_messages_and_the_clock_ticks(fresh_page, server):
+    first = fresh_page.page
+    second = first.context.new_page()
+    for tab in (first, second):
+        tab.goto(server.base_url + "/")
+    for tab in (first, second):
+        wait_until(lambda tab=tab: tab.text_content("#chat-state") == "open", 60, "chat open")
+        wait_until(lambda tab=tab: tab.text_content("#clock-state") == "open", 10, "clock open")
+    assert first.text_content("#runtime") == "pyodide ready"
+
+    first.fill("#chat-text", "hello from the first tab")
+    first.click("#chat-form button")
+    second.fill("#chat-text", "and back from the second")
+    second.press("#chat-text", "Enter")
+    for tab in (first, second):
+        wait_until(lambda tab=tab: len(tab.query_selector_all("#chat-log li")) == 2, 10, "both")
+        log = tab.inner_text("#chat-log")
+        assert "hello from the first tab" in log and "and back from the second" in log
+
+    shown = first.text_content("#clock")
+    wait_until(lambda: first.text_content("#clock") not in (shown, "--:--:--"), 5, "a clock tick")
+
+    first.click("#clock-toggle")  # Disconnect: faces.push.close
+    wait_until(lambda: first.text_content("#clock-state").startswith("closed ("), 10, "closed")
+    first.click("#clock-toggle")  # Connect again
+    wait_until(lambda: first.text_content("#clock-state") == "open", 10, "reopened")

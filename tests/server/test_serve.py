@@ -1,0 +1,150 @@
+"""serve.py as a process: the push endpoint of spec section 7, the HTTP API, shutdown."""
+
+import asyncio
+import concurrent.futures
+import json
+import signal
+import subprocess
+import sys
+
+import aiohttp
+import pytest
+
+from tests.support import PAGES, ROOT, PushServer, start_server
+
+
+@pytest.fixture
+def serve(tmp_path):
+    process, base_url = start_server(tmp_path / "serve.log")
+    yield process, PushServer(base_url)
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def ws_url(server: PushServer, path: str) -> str:
+    return server.base_url.replace("http://", "ws://") + path
+
+
+def run(coroutine) -> None:
+    """asyncio.run in its own thread: Playwright's sync API may own this thread's loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
+async def receive(socket: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
+    return await asyncio.wait_for(socket.receive(), 10)
+
+
+def test_frames_are_json_with_data_and_every_socket_of_the_url_gets_them(serve):
+    _, server = serve
+    channel = server.channel()
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            first = await session.ws_connect(ws_url(server, channel.path))
+            second = await session.ws_connect(ws_url(server, channel.path))
+            await asyncio.to_thread(channel.wait_for_sockets, 2)
+            assert await asyncio.to_thread(channel.push, {"n": 1, "text": "héllo 𝄞"}) == 2
+            for socket in (first, second):
+                message = await receive(socket)
+                assert message.type == aiohttp.WSMsgType.TEXT
+                assert json.loads(message.data) == {"data": {"n": 1, "text": "héllo 𝄞"}}
+
+    run(scenario())
+
+
+def test_an_unknown_channel_id_is_accepted_then_closed_1008(serve):
+    _, server = serve
+    channel = server.channel()
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await session.ws_connect(
+                ws_url(server, "/jakarta.faces.push/%s?nope" % channel.name)
+            )
+            message = await receive(socket)
+            assert message.type == aiohttp.WSMsgType.CLOSE
+            assert (message.data, message.extra) == (1008, "Unknown channel")
+
+    run(scenario())
+
+
+def test_expiring_a_channel_id_closes_its_sockets_1000_expired(serve):
+    _, server = serve
+    channel = server.channel()
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await session.ws_connect(ws_url(server, channel.path))
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            assert await asyncio.to_thread(channel.expire) == 1
+            message = await receive(socket)
+            assert (message.data, message.extra) == (1000, "Expired")
+            again = await session.ws_connect(ws_url(server, channel.path))
+            assert (await receive(again)).data == 1008  # the channelId is gone for good
+
+    run(scenario())
+
+
+def test_channel_ids_are_unguessable_and_fresh(serve):
+    _, server = serve
+    ids = {server.channel().id for _ in range(20)}
+    assert len(ids) == 20 and all(len(i) >= 32 for i in ids)
+
+
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("POST", "/api/channels", {"channel": "bad name!"}),
+        ("POST", "/api/channels", {"nope": 1}),
+        ("POST", "/api/channels/bad%20name/push", "x"),
+        ("POST", "/api/channels/ok/close", {"code": 1006}),
+        ("POST", "/api/channels/ok/close", {"code": "1000"}),
+    ],
+)
+def test_the_api_rejects_bad_requests_with_400(serve, method, path, body):
+    _, server = serve
+    with pytest.raises(Exception, match="400"):
+        server.request(method, path, json.dumps(body).encode())
+
+
+def test_ctrl_c_closes_every_socket_with_1001_and_exits(serve):
+    process, server = serve
+    channel = server.channel()
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await session.ws_connect(ws_url(server, channel.path))
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            process.send_signal(signal.SIGINT)
+            message = await receive(socket)
+            assert (message.type, message.data) == (aiohttp.WSMsgType.CLOSE, 1001)
+
+    run(scenario())
+    assert process.wait(timeout=15) == 0
+
+
+def test_static_mounts_serve_extra_pages(serve):
+    _, server = serve
+    import urllib.request
+
+    with urllib.request.urlopen(server.base_url + "/test/harness.html", timeout=5) as response:
+        assert b"faces-push.js" in response.read()
+    assert (PAGES / "harness.html").is_file()
+
+
+def test_bundle_command_reports_missing_runtimes_clearly(tmp_path, monkeypatch):
+    script = (
+        "import sys, pypush_server.bundle as b, pathlib;"
+        "b.PYODIDE_DIST = pathlib.Path(sys.argv[1]);"
+        "import runpy; sys.argv = ['serve.py', 'bundle', sys.argv[2]];"
+        "runpy.run_path(%r, run_name='__main__')" % str(ROOT / "serve.py")
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "nowhere"), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "Pyodide runtime is not installed" in result.stderr and "make" in result.stderr

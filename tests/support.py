@@ -1,0 +1,109 @@
+"""Helpers shared by the server and browser tests: a real serve.py and its HTTP API."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = Path(__file__).parent / "browser" / "pages"  # served by the test server under /test/
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str = "") -> object:
+    """Poll ``condition`` from Python (immune to page.clock) until it is truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for %s" % (what or condition))
+        time.sleep(0.02)
+
+
+class Channel:
+    def __init__(self, server: "PushServer", info: dict) -> None:
+        self.server = server
+        self.name: str = info["channel"]
+        self.id: str = info["channelId"]
+        self.url: str = info["url"]
+        self.path: str = info["path"]
+
+    def push(self, message: object) -> int:
+        return self.server.post("/api/channels/%s/push" % self.name, message)["received"]
+
+    def push_raw(self, frame: str) -> int:
+        return self.server.post("/api/channels/%s/push?raw=1" % self.name, frame, raw=True)[
+            "received"
+        ]
+
+    def close_sockets(self, code: int, reason: str = "") -> int:
+        body = {"code": code, "reason": reason}
+        return self.server.post("/api/channels/%s/close" % self.name, body)["closed"]
+
+    def expire(self) -> int:
+        return self.server.request("DELETE", "/api/channel-ids/%s" % self.id)["closed"]
+
+    def sockets(self) -> int:
+        return self.server.request("GET", "/api/channels/%s" % self.name)["sockets"]
+
+    def wait_for_sockets(self, count: int, timeout: float = 10.0) -> None:
+        wait_until(
+            lambda: self.sockets() == count, timeout, "%d sockets on %s" % (count, self.name)
+        )
+
+
+class PushServer:
+    """A running ``serve.py`` and its HTTP API."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def request(self, method: str, path: str, data: bytes | None = None) -> dict:
+        req = urllib.request.Request(self.base_url + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return json.loads(response.read())
+
+    def post(self, path: str, body: object, raw: bool = False) -> dict:
+        data = body.encode() if raw else json.dumps(body).encode()
+        return self.request("POST", path, data)
+
+    def channel(self) -> Channel:
+        """A channel no other test uses, with a fresh channelId."""
+        name = "t-" + uuid.uuid4().hex[:10]
+        return Channel(self, self.post("/api/channels", {"channel": name}))
+
+
+def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-u",
+            str(ROOT / "serve.py"),
+            "--port",
+            "0",
+            "--static",
+            "/test/=%s" % PAGES,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    line = process.stdout.readline()
+    if "serving on" not in line:
+        process.kill()
+        raise RuntimeError("serve.py did not start: %r (log: %s)" % (line, log_path))
+    return process, line.split("serving on", 1)[1].strip().rstrip("/")
+
+
+def stop_server(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=15)
