@@ -207,8 +207,8 @@ class JavaScriptApi:
         behaviors: object = None,
         autoconnect: object = None,
     ) -> object:
-        try:
-            self.registry.init(
+        return _error_of(
+            lambda: self.registry.init(
                 client_id,
                 url,
                 channel,
@@ -219,23 +219,13 @@ class JavaScriptApi:
                 _behaviors(client_id, behaviors),
                 _js_truthy(autoconnect),
             )
-        except (PushError, TypeError) as exc:
-            return _js_error(exc)
-        return None
+        )
 
     def open(self, client_id: object = None) -> object:
-        try:
-            self.registry.open(client_id)
-        except PushError as exc:
-            return _js_error(exc)
-        return None
+        return _error_of(lambda: self.registry.open(client_id))
 
     def close(self, client_id: object = None) -> object:
-        try:
-            self.registry.close(client_id)
-        except PushError as exc:
-            return _js_error(exc)
-        return None
+        return _error_of(lambda: self.registry.close(client_id))
 
     def state(self, client_id: str) -> str:
         """``idle``, ``connecting``, ``open``, ``waiting`` or ``closing`` (for pages and tests)."""
@@ -243,6 +233,15 @@ class JavaScriptApi:
 
     def live_proxies(self) -> int:
         return live_proxies
+
+
+def _error_of(operation: object) -> JsProxy | None:
+    """Run ``operation``; the JavaScript Error to throw for a caller's mistake, else None."""
+    try:
+        operation()
+    except (PushError, TypeError) as exc:
+        return _js_error(exc)
+    return None
 
 
 def _js_error(exc: Exception) -> JsProxy:
