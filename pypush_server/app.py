@@ -4,168 +4,127 @@ Routes:
 
 - ``GET /``: the demo page, rendered the way a Faces server renders push;
 - ``/pypush/…``: the static bundle (``faces-push.js`` and what it loads);
-- ``/demo/…``: the demo page's stylesheet and script;
+- ``/demo/…``: the demo page's stylesheet and script; ``POST /demo/chat`` its form;
 - ``GET /jakarta.faces.push/{channel}?{channelId}``: the WebSocket endpoint;
-- ``/api/…``: register channels, push messages, expire channelIds (README).
+- ``/api/…``: channels, pushes and faults (:mod:`pypush_server.api`).
 """
 
 import asyncio
+import collections
 import datetime
-import json
 import logging
 import tempfile
 from pathlib import Path
 
 from aiohttp import WSMsgType, web
 
+from pypush_server import api
+from pypush_server.api import (
+    PUSH_PATH,
+    channels_key,
+    config_key,
+    faults_key,
+    json_error,
+    push_url,
+    stats_key,
+)
 from pypush_server.bundle import WEB, write_bundle
 from pypush_server.channels import (
     CLOSE_GOING_AWAY,
+    CLOSE_TOO_MANY,
     CLOSE_UNKNOWN,
     Channels,
-    sendable_close_code,
-    valid_channel_name,
+    PushSocket,
+    close_sockets,
 )
+from pypush_server.config import ServerConfig
+from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Faults
 
 log = logging.getLogger("pypush.server")
 
-PUSH_PATH = "/jakarta.faces.push/"
 DEMO = WEB / "demo"
 DEMO_CHANNELS = ("clock", "chat")
+CHAT_MAX_CHARS = 500
 
-channels_key = web.AppKey("channels", Channels)
 demo_ids_key = web.AppKey("demo_ids", dict)
 
 
-def push_url(request: web.Request, channel: str, channel_id: str) -> str:
-    """The ws: URL of a channelId as this request reached the server."""
-    scheme = "wss" if request.secure else "ws"
-    return "%s://%s%s%s?%s" % (scheme, request.host, PUSH_PATH, channel, channel_id)
+def origin_allowed(request: web.Request) -> bool:
+    """Same-origin by default, plus the configured allow-list (a CSWSH guard).
+
+    A handshake without an Origin header does not come from a browser page, so
+    no page's credentials are at stake; it is allowed.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    allowed = request.app[config_key].allowed_origins
+    own = "%s://%s" % ("https" if request.secure else "http", request.host)
+    return origin == own or origin in allowed or "*" in allowed
 
 
-async def push_socket(request: web.Request) -> web.WebSocketResponse:
-    channels = request.app[channels_key]
+async def push_socket(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    channels, faults, stats = app[channels_key], app[faults_key], app[stats_key]
     channel = request.match_info["channel"]
     channel_id = request.query_string
-    socket = web.WebSocketResponse()
-    await socket.prepare(request)
-    peer = request.remote
+    stats["handshakes"] += 1
+    if not origin_allowed(request):
+        stats["refused"] += 1
+        log.info("refused %s on %s: origin %s", request.remote, channel, request.headers["Origin"])
+        raise web.HTTPForbidden(text="origin not allowed")
+    refusal = faults.active(REFUSE, channel)
+    if refusal is not None:
+        stats["refused"] += 1
+        return web.Response(status=refusal, text="refused by fault injection")
+    config = app[config_key]
+    ws = web.WebSocketResponse(heartbeat=config.heartbeat, autoclose=False)
+    await ws.prepare(request)
+    stats["accepted"] += 1
     if not channels.accepts(channel, channel_id):
-        log.info("refused %s on %s: unknown channelId", peer, channel)
-        code, reason = CLOSE_UNKNOWN
-        await socket.close(code=code, message=reason)
-        return socket
-    channels.add(channel_id, socket)
-    log.info("connected %s to %s", peer, channel)
+        log.info("refused %s on %s: unknown channelId", request.remote, channel)
+        await ws.close(code=CLOSE_UNKNOWN[0], message=CLOSE_UNKNOWN[1].encode())
+        return ws
+    if channels.full(channel):
+        log.info("refused %s on %s: channel full", request.remote, channel)
+        await ws.close(code=CLOSE_TOO_MANY[0], message=CLOSE_TOO_MANY[1].encode())
+        return ws
+    socket = PushSocket(channel, channel_id, ws, request)
+    flap = faults.active(FLAP, channel)
+    if flap is not None:
+        log.info("flap fault: %s on %s", flap, channel)
+        if flap == "drop":
+            socket.drop()
+        else:
+            await socket.close(*flap)
+        return ws
+    channels.add(socket)
+    log.info("connected %s to %s (socket %d)", request.remote, channel, socket.id)
     try:
-        async for message in socket:  # the client sends nothing; read until it closes
-            if message.type == WSMsgType.ERROR:
-                break
+        await _read_until_closed(socket, faults)
     finally:
-        channels.discard(channel_id, socket)
-        log.info("disconnected %s from %s (%s)", peer, channel, socket.close_code)
-    return socket
+        channels.discard(socket)
+        log.info("disconnected socket %d from %s (%s)", socket.id, channel, ws.close_code)
+    return ws
 
 
-# -- HTTP API --------------------------------------------------------------------
+async def _read_until_closed(socket: PushSocket, faults: Faults) -> None:
+    """The client sends nothing but its close frame; answer that (late, if a fault says so)."""
+    ws = socket.ws
+    while True:
+        message = await ws.receive()
+        if message.type == WSMsgType.CLOSE:
+            delay = faults.active(SLOW_CLOSE, socket.channel)
+            if delay:
+                log.info("slow-close fault: answering socket %d in %gs", socket.id, delay)
+                await asyncio.sleep(delay)
+            await ws.close()
+            return
+        if message.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+            return
 
 
-def _json_error(status: type[web.HTTPException], message: str) -> web.HTTPException:
-    return status(text=json.dumps({"error": message}), content_type="application/json")
-
-
-async def _json_body(request: web.Request) -> object:
-    try:
-        return await request.json()
-    except ValueError as exc:
-        raise _json_error(web.HTTPBadRequest, "the body is not JSON: %s" % exc) from exc
-
-
-def _channel_name(request: web.Request) -> str:
-    channel = request.match_info["channel"]
-    if not valid_channel_name(channel):
-        raise _json_error(web.HTTPBadRequest, "invalid channel name %r" % channel)
-    return channel
-
-
-async def register_channel(request: web.Request) -> web.Response:
-    """``POST /api/channels`` with ``{"channel": name}``: a fresh channelId and its URL."""
-    body = await _json_body(request)
-    channel = body.get("channel") if isinstance(body, dict) else None
-    if not isinstance(channel, str) or not valid_channel_name(channel):
-        raise _json_error(web.HTTPBadRequest, 'give {"channel": name} with a valid name')
-    channel_id = request.app[channels_key].register(channel)
-    return web.json_response(
-        {
-            "channel": channel,
-            "channelId": channel_id,
-            "path": "%s%s?%s" % (PUSH_PATH, channel, channel_id),
-            "url": push_url(request, channel, channel_id),
-        },
-        status=201,
-    )
-
-
-async def push_message(request: web.Request) -> web.Response:
-    """``POST /api/channels/{channel}/push``: the body (any JSON) is the message.
-
-    ``?channelId=`` limits it to one URL; ``?raw=1`` sends the body as the frame
-    itself, unwrapped and unchecked (to try a client on frames that are not JSON).
-    """
-    channel = _channel_name(request)
-    channels = request.app[channels_key]
-    channel_id = request.query.get("channelId")
-    if request.query.get("raw") == "1":
-        received = await channels.send_frame(channel, await request.text(), channel_id)
-    else:
-        received = await channels.push(channel, await _json_body(request), channel_id)
-    return web.json_response({"received": received})
-
-
-async def close_channel_sockets(request: web.Request) -> web.Response:
-    """``POST /api/channels/{channel}/close`` with ``{"code": 1011, "reason": ""}``.
-
-    Closes the sockets as a server-side failure would, keeping the channelIds
-    valid, so clients reconnect (or end, for a final code such as 1008).
-    """
-    channel = _channel_name(request)
-    body = await _json_body(request)
-    code = body.get("code") if isinstance(body, dict) else None
-    reason = body.get("reason", "") if isinstance(body, dict) else None
-    if not sendable_close_code(code) or not isinstance(reason, str):
-        raise _json_error(
-            web.HTTPBadRequest, 'give {"code": a sendable close code, "reason": text}'
-        )
-    closed = await request.app[channels_key].close_sockets(
-        channel, code, reason, request.query.get("channelId")
-    )
-    return web.json_response({"closed": closed})
-
-
-async def channel_status(request: web.Request) -> web.Response:
-    """``GET /api/channels/{channel}``: its channelIds and how many sockets are open."""
-    channel = _channel_name(request)
-    channels = request.app[channels_key]
-    return web.json_response(
-        {
-            "channel": channel,
-            "channelIds": channels.ids_of(channel),
-            "sockets": len(channels.sockets_of(channel)),
-        }
-    )
-
-
-async def expire_channel_id(request: web.Request) -> web.Response:
-    """``DELETE /api/channel-ids/{channelId}``: its sockets close with 1000 ``Expired``."""
-    channels = request.app[channels_key]
-    channel_id = request.match_info["channel_id"]
-    if channel_id not in channels.channel_of:
-        raise _json_error(web.HTTPNotFound, "unknown channelId")
-    closed = await channels.expire(channel_id)
-    return web.json_response({"closed": closed})
-
-
-# -- demo ------------------------------------------------------------------------
+# -- demo --------------------------------------------------------------------------------
 
 
 async def demo_page(request: web.Request) -> web.Response:
@@ -175,6 +134,20 @@ async def demo_page(request: web.Request) -> web.Response:
     for channel in DEMO_CHANNELS:
         html = html.replace("{{%s_url}}" % channel, push_url(request, channel, ids[channel]))
     return web.Response(text=html, content_type="text/html")
+
+
+async def demo_chat(request: web.Request) -> web.Response:
+    """The demo form: anyone who can see the page may broadcast a short text."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text.strip() or len(text) > CHAT_MAX_CHARS:
+        raise json_error(web.HTTPBadRequest, 'give {"text": 1 to %d characters}' % CHAT_MAX_CHARS)
+    at = datetime.datetime.now().astimezone().strftime("%H:%M:%S")
+    received = await request.app[channels_key].push("chat", {"text": text.strip(), "at": at})
+    return web.json_response({"received": received})
 
 
 async def clock_pusher(app: web.Application):
@@ -191,27 +164,38 @@ async def clock_pusher(app: web.Application):
             )
             await asyncio.sleep(1 - now.microsecond / 1_000_000)
 
-    task = asyncio.create_task(tick())
+    task = asyncio.create_task(tick()) if app[config_key].demo_clock else None
     yield
-    task.cancel()
+    if task is not None:
+        task.cancel()
 
 
 async def close_sockets_on_shutdown(app: web.Application) -> None:
-    code, reason = CLOSE_GOING_AWAY
-    await app[channels_key].close_all(code, reason)
+    sockets = app[channels_key].all_sockets()
+    await close_sockets(sockets, *CLOSE_GOING_AWAY)
+    log.info("closed %d sockets with %d", len(sockets), CLOSE_GOING_AWAY[0])
 
 
 def make_app(
-    bundle_dir: Path | None = None, static: list[tuple[str, Path]] = ()
+    config: ServerConfig | None = None,
+    bundle_dir: Path | None = None,
+    static: list[tuple[str, Path]] = (),
 ) -> web.Application:
     """The whole server. Without ``bundle_dir`` a fresh bundle is written to a temp folder.
 
     ``static`` mounts more folders (prefix, folder): the pages of an application
     that uses pypush, or the browser tests' harness.
     """
-    app = web.Application()
-    channels = Channels()
+    config = config or ServerConfig()
+    # The largest API body is a pushed message; leave room for its JSON around it.
+    app = web.Application(
+        middlewares=[api.api_guard], client_max_size=config.max_message_bytes + 64 * 1024
+    )
+    channels = Channels(config.max_sockets_per_channel)
+    app[config_key] = config
     app[channels_key] = channels
+    app[faults_key] = Faults()
+    app[stats_key] = collections.Counter(handshakes=0, accepted=0, refused=0)
     app[demo_ids_key] = {channel: channels.register(channel) for channel in DEMO_CHANNELS}
     if bundle_dir is None:
         temporary = tempfile.TemporaryDirectory(prefix="pypush-bundle-")
@@ -222,16 +206,13 @@ def make_app(
 
         app.on_cleanup.append(remove_bundle)
     app.router.add_get("/", demo_page)
+    app.router.add_post("/demo/chat", demo_chat)
     app.router.add_static("/demo/", DEMO)
     app.router.add_static("/pypush/", bundle_dir)
     for prefix, directory in static:
         app.router.add_static(prefix, directory)
     app.router.add_get(PUSH_PATH + "{channel}", push_socket)
-    app.router.add_post("/api/channels", register_channel)
-    app.router.add_get("/api/channels/{channel}", channel_status)
-    app.router.add_post("/api/channels/{channel}/push", push_message)
-    app.router.add_post("/api/channels/{channel}/close", close_channel_sockets)
-    app.router.add_delete("/api/channel-ids/{channel_id}", expire_channel_id)
+    app.router.add_routes(api.routes)
     app.cleanup_ctx.append(clock_pusher)
     app.on_shutdown.append(close_sockets_on_shutdown)
     return app

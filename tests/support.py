@@ -80,7 +80,8 @@ class PushServer:
         return Channel(self, self.post("/api/channels", {"channel": name}))
 
 
-def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
+def start_server(log_path: Path, *options: str) -> tuple[subprocess.Popen, str]:
+    """Start ``serve.py`` on a free port with the test pages under /test/ (and ``options``)."""
     log = open(log_path, "w")
     process = subprocess.Popen(
         [
@@ -91,6 +92,7 @@ def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
             "0",
             "--static",
             "/test/=%s" % PAGES,
+            *options,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -28,7 +28,8 @@ BOOT_TIMEOUT_MS = 60_000
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Iterator[PushServer]:
-    process, base_url = start_server(tmp_path_factory.mktemp("server") / "serve.log")
+    log_path = tmp_path_factory.mktemp("server") / "serve.log"
+    process, base_url = start_server(log_path, "--no-demo-clock")
     yield PushServer(base_url)
     stop_server(process)
 

@@ -3,7 +3,8 @@
 from tests.support import wait_until
 
 
-def test_demo_two_tabs_see_each_others_messages_and_the_clock_ticks(fresh_page, server):
+def test_demo_two_tabs_see_each_others_messages_and_the_clock_ticks(fresh_page, start_push_server):
+    server = start_push_server()  # with the demo clock, which the shared server leaves out
     first = fresh_page.page
     second = first.context.new_page()
     for tab in (first, second):

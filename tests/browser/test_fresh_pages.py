@@ -119,7 +119,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_bundle_works_under_a_sub_path_on_a_plain_static_server(fresh_page, channel, tmp_path):
+def test_bundle_works_under_a_sub_path_on_a_plain_static_server(
+    fresh_page, start_push_server, tmp_path
+):
     site = tmp_path / "site"
     bundle = site / "app" / "resources" / "pypush"
     built = subprocess.run(
@@ -142,6 +144,8 @@ def test_bundle_works_under_a_sub_path_on_a_plain_static_server(fresh_page, chan
         encoding="utf-8",
     )
     port = free_port()
+    # The page comes from another origin than the push server: allow it (same-origin by default).
+    channel = start_push_server("--allow-origin", "http://127.0.0.1:%d" % port).channel()
     static = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(site)],
         stdout=subprocess.DEVNULL,

@@ -30,10 +30,10 @@ window.demo = (function () {
     var input = el("chat-text");
     var text = input.value.trim();
     if (!text) return;
-    fetch("/api/channels/chat/push", {
+    fetch("/demo/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ text: text, at: new Date().toLocaleTimeString() })
+      body: JSON.stringify({ text: text })
     }).then(function (response) {
       if (response.ok) input.value = "";
     });

@@ -1,0 +1,24 @@
+"""The server's settings, with defaults that are safe to expose."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    allowed_origins: tuple[str, ...] = ()
+    """Origins allowed to open push sockets besides the server's own ("*": any)."""
+
+    api_token: str | None = None
+    """With a token, /api/ answers any client that sends it; without, loopback only."""
+
+    max_message_bytes: int = 10 * 1024 * 1024
+    """The largest frame a push may send (and the largest API request body)."""
+
+    max_sockets_per_channel: int | None = 1000
+    """Sockets beyond this many on one channel are closed with 1008, as Mojarra does."""
+
+    heartbeat: float | None = 25.0
+    """Seconds between WebSocket pings, so proxies keep idle sockets open."""
+
+    demo_clock: bool = True
+    """Push the server clock to the demo's ``clock`` channel every second."""
