@@ -109,8 +109,11 @@ def _check_size(request: web.Request, frame: str | bytes) -> None:
     limit = request.app[config_key].max_message_bytes
     size = len(frame.encode() if isinstance(frame, str) else frame)
     if size > limit:
-        raise json_error(
-            web.HTTPRequestEntityTooLarge, "the frame is %d bytes; the limit is %d" % (size, limit)
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=limit,
+            actual_size=size,
+            text=json.dumps({"error": "the frame is %d bytes; the limit is %d" % (size, limit)}),
+            content_type="application/json",
         )
 
 

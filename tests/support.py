@@ -1,5 +1,7 @@
 """Helpers shared by the server and browser tests: a real serve.py and its HTTP API."""
 
+import asyncio
+import concurrent.futures
 import json
 import signal
 import subprocess
@@ -46,6 +48,15 @@ class Channel:
         body = {"code": code, "reason": reason}
         return self.server.post("/api/channels/%s/close" % self.name, body)["closed"]
 
+    def drop(self) -> int:
+        return self.server.post("/api/channels/%s/drop" % self.name, {})["dropped"]
+
+    def burst(self, **body: object) -> dict:
+        return self.server.post("/api/channels/%s/burst" % self.name, body)
+
+    def status(self) -> dict:
+        return self.server.request("GET", "/api/channels/%s" % self.name)
+
     def expire(self) -> int:
         return self.server.request("DELETE", "/api/channel-ids/%s" % self.id)["closed"]
 
@@ -61,18 +72,30 @@ class Channel:
 class PushServer:
     """A running ``serve.py`` and its HTTP API."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, token: str | None = None) -> None:
         self.base_url = base_url
+        self.token = token
 
     def request(self, method: str, path: str, data: bytes | None = None) -> dict:
         req = urllib.request.Request(self.base_url + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
+        if self.token is not None:
+            req.add_header("Authorization", "Bearer " + self.token)
         with urllib.request.urlopen(req, timeout=10) as response:
             return json.loads(response.read())
 
     def post(self, path: str, body: object, raw: bool = False) -> dict:
         data = body.encode() if raw else json.dumps(body).encode()
         return self.request("POST", path, data)
+
+    def fault(self, kind: str, **body: object) -> dict:
+        return self.post("/api/faults/%s" % kind, body)
+
+    def clear_fault(self, kind: str, channel: str = "*") -> dict:
+        return self.request("DELETE", "/api/faults/%s?channel=%s" % (kind, channel))
+
+    def stats(self) -> dict:
+        return self.request("GET", "/api/stats")
 
     def channel(self) -> Channel:
         """A channel no other test uses, with a fresh channelId."""
@@ -109,3 +132,17 @@ def start_server(log_path: Path, *options: str) -> tuple[subprocess.Popen, str]:
 def stop_server(process: subprocess.Popen) -> int:
     process.send_signal(signal.SIGTERM)
     return process.wait(timeout=15)
+
+
+def ws_url(server: PushServer, path: str) -> str:
+    return server.base_url.replace("http://", "ws://") + path
+
+
+def run(coroutine) -> None:
+    """asyncio.run in its own thread: Playwright's sync API may own this thread's loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
+async def receive(socket, timeout: float = 10):
+    return await asyncio.wait_for(socket.receive(), timeout)

@@ -1,7 +1,6 @@
 """serve.py as a process: the push endpoint of spec section 7, the HTTP API, shutdown."""
 
 import asyncio
-import concurrent.futures
 import json
 import signal
 import subprocess
@@ -10,7 +9,7 @@ import sys
 import aiohttp
 import pytest
 
-from tests.support import PAGES, ROOT, PushServer, start_server
+from tests.support import PAGES, ROOT, PushServer, receive, run, start_server, ws_url
 
 
 @pytest.fixture
@@ -20,20 +19,6 @@ def serve(tmp_path):
     if process.poll() is None:
         process.kill()
         process.wait()
-
-
-def ws_url(server: PushServer, path: str) -> str:
-    return server.base_url.replace("http://", "ws://") + path
-
-
-def run(coroutine) -> None:
-    """asyncio.run in its own thread: Playwright's sync API may own this thread's loop."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, coroutine).result()
-
-
-async def receive(socket: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
-    return await asyncio.wait_for(socket.receive(), 10)
 
 
 def test_frames_are_json_with_data_and_every_socket_of_the_url_gets_them(serve):

@@ -1,0 +1,154 @@
+"""A server safe to expose: origins, the API guard, names, ids, sizes, caps, pings."""
+
+import asyncio
+import json
+import urllib.error
+from unittest import mock
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from pypush_server.api import api_guard, config_key
+from pypush_server.config import ServerConfig
+from tests.support import PushServer, receive, run, wait_until, ws_url
+
+
+@pytest.fixture
+def server(start_push_server):
+    return start_push_server("--no-demo-clock", "--allow-origin", "http://allowed.test:9000")
+
+
+async def handshake_status(server, channel, origin: str | None) -> int:
+    headers = {"Origin": origin} if origin else {}
+    async with aiohttp.ClientSession() as session:
+        try:
+            async with session.ws_connect(ws_url(server, channel.path), headers=headers):
+                return 101
+        except aiohttp.WSServerHandshakeError as exc:
+            return exc.status
+
+
+@pytest.mark.parametrize(
+    "origin, status",
+    [
+        ("same", 101),
+        ("http://allowed.test:9000", 101),
+        ("http://evil.test", 403),
+        ("http://allowed.test:9001", 403),
+        (None, 101),  # not a browser page: no credentials of a page at stake
+    ],
+)
+def test_handshake_origin_is_same_origin_or_allow_listed(server, origin, status):
+    channel = server.channel()
+    if origin == "same":
+        origin = server.base_url
+
+    async def scenario() -> None:
+        assert await handshake_status(server, channel, origin) == status
+
+    run(scenario())
+
+
+def test_any_origin_with_a_star(start_push_server):
+    server = start_push_server("--allow-origin", "*")
+    channel = server.channel()
+
+    async def scenario() -> None:
+        assert await handshake_status(server, channel, "http://anywhere.test") == 101
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    "remote, token, header, allowed",
+    [
+        ("127.0.0.1", None, None, True),
+        ("::1", None, None, True),
+        ("192.0.2.7", None, None, False),
+        ("192.0.2.7", "s3cret", "Bearer s3cret", True),
+        ("192.0.2.7", "s3cret", "Bearer wrong", False),
+        ("127.0.0.1", "s3cret", None, False),
+    ],
+)
+def test_api_is_loopback_only_unless_a_token_is_configured(remote, token, header, allowed):
+    app = web.Application()
+    app[config_key] = ServerConfig(api_token=token)
+    transport = mock.Mock()
+    transport.get_extra_info.side_effect = lambda name, default=None: (
+        (remote, 4321) if name == "peername" else default
+    )
+    headers = {"Authorization": header} if header else {}
+    request = make_mocked_request(
+        "GET", "/api/stats", headers=headers, app=app, transport=transport
+    )
+    handler = mock.AsyncMock(return_value=web.Response(text="ok"))
+
+    async def call() -> int:
+        try:
+            return (await api_guard(request, handler)).status
+        except web.HTTPException as exc:
+            return exc.status
+
+    status = asyncio.run(call())
+    assert (status == 200) is allowed
+    assert status in (200, 401, 403)
+
+
+def test_api_token_is_required_over_http_when_configured(start_push_server):
+    server = start_push_server("--api-token", "s3cret")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        server.channel()
+    assert refused.value.code == 401
+    PushServer(server.base_url, token="s3cret").channel()
+
+
+def test_channel_names_follow_the_faces_rule(server):
+    for name in ["ok-name_1.2", "A"]:
+        server.post("/api/channels", {"channel": name})
+    for name in ["", "has space", "slash/y", "ü", "semi;colon"]:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            server.post("/api/channels", {"channel": name})
+        assert refused.value.code == 400
+
+
+def test_a_push_larger_than_the_limit_is_refused_with_413(start_push_server):
+    server = start_push_server("--max-message-bytes", "1000")
+    channel = server.channel()
+    assert channel.push("x" * 900) == 0
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        channel.push("x" * 1000)
+    assert refused.value.code == 413
+    assert "limit is 1000" in json.loads(refused.value.read())["error"]
+
+
+def test_sockets_beyond_the_cap_are_closed_with_1008(start_push_server):
+    server = start_push_server("--max-sockets-per-channel", "2")
+    channel = server.channel()
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            kept = [await session.ws_connect(ws_url(server, channel.path)) for _ in range(2)]
+            await asyncio.to_thread(wait_until, lambda: channel.sockets() == 2)
+            extra = await session.ws_connect(ws_url(server, channel.path))
+            message = await receive(extra)
+            assert (message.data, message.extra) == (1008, "Too many sockets on this channel")
+            assert channel.push("still here") == 2
+            assert all(not socket.closed for socket in kept)
+
+    run(scenario())
+
+
+def test_idle_sockets_are_pinged(start_push_server):
+    server = start_push_server("--heartbeat", "0.3")
+    channel = server.channel()
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await session.ws_connect(ws_url(server, channel.path), autoping=False)
+            message = await receive(socket, timeout=3)
+            assert message.type == aiohttp.WSMsgType.PING
+            await socket.pong(message.data)
+
+    run(scenario())
