@@ -10,12 +10,25 @@ function describe(value) {
   }
   return value;
 }
+// Every WebSocket the page makes, by URL, with the (possibly fake) time it was made.
+window.socketsMade = {};
+(function (NativeWebSocket) {
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(url, protocols) {
+      super(url, protocols);
+      (socketsMade[url] = socketsMade[url] || []).push(Date.now());
+    }
+  };
+})(window.WebSocket);
+window.stamps = {};  // clientId -> [kind, Date.now()] for each callback
 window.recorder = function (clientId) {
   var log = (window.calls[clientId] = []);
+  var stamps = (window.stamps[clientId] = []);
   function entry(kind) {
     return function () {
       var args = Array.prototype.map.call(arguments, describe);
       log.push([kind].concat(args));
+      stamps.push([kind, Date.now()]);
     };
   }
   return {
@@ -23,6 +36,7 @@ window.recorder = function (clientId) {
     onmessage: function (message, channel, event) {
       log.push(["message", message, channel, describe(event),
                 Array.isArray(message) ? "array" : message === null ? "null" : typeof message]);
+      stamps.push(["message", Date.now()]);
     },
     onerror: entry("error"),
     onclose: entry("close")
