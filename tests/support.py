@@ -138,10 +138,10 @@ def ws_url(server: PushServer, path: str) -> str:
     return server.base_url.replace("http://", "ws://") + path
 
 
-def run(coroutine) -> None:
+def run(coroutine) -> object:
     """asyncio.run in its own thread: Playwright's sync API may own this thread's loop."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, coroutine).result()
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def receive(socket, timeout: float = 10):

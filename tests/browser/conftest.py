@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tests.support import Channel, PushServer, start_server, stop_server, wait_until
 
@@ -35,16 +35,28 @@ def server(tmp_path_factory) -> Iterator[PushServer]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+def launch_chromium(playwright: Playwright, *extra_args: str) -> Browser:
+    """Debian's Chromium (never a Playwright download), with the flags this machine needs."""
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("no `chromium` on PATH: run the README's test command, which installs it")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, args=CHROMIUM_ARGS, headless=os.environ.get("HEADED") != "1"
-        )
-        yield browser
-        browser.close()
+    return playwright.chromium.launch(
+        executable_path=executable,
+        args=[*CHROMIUM_ARGS, *extra_args],
+        headless=os.environ.get("HEADED") != "1",
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(playwright) -> Iterator[Browser]:
+    browser = launch_chromium(playwright)
+    yield browser
+    browser.close()
 
 
 class PushPage:

@@ -91,7 +91,7 @@ def test_api_is_loopback_only_unless_a_token_is_configured(remote, token, header
         except web.HTTPException as exc:
             return exc.status
 
-    status = asyncio.run(call())
+    status = run(call())
     assert (status == 200) is allowed
     assert status in (200, 401, 403)
 

@@ -1,0 +1,90 @@
+"""R1: 1,000 open/close cycles and 20,000 messages leave no live proxies and no heap growth.
+
+Runs in its own Chromium with ``--enable-precise-memory-info`` (exact heap
+figures) and ``--js-flags=--expose-gc`` (a real ``gc()`` before each reading).
+"""
+
+import pytest
+
+from tests.browser.conftest import PushPage, launch_chromium
+from tests.support import wait_until
+
+CYCLES = 1_000
+MESSAGES = 20_000
+HEAP_GROWTH_BOUND = 2 * 1024 * 1024  # bytes, after gc(): noise is well under this
+
+
+@pytest.fixture(scope="module")
+def measured_page(playwright, server):
+    browser = launch_chromium(playwright, "--enable-precise-memory-info", "--js-flags=--expose-gc")
+    yield PushPage(browser.new_page(), server).open_harness()
+    browser.close()
+
+
+def heap_after_gc(push_page: PushPage) -> int:
+    return push_page.evaluate("() => { gc(); gc(); return performance.memory.usedJSHeapSize; }")
+
+
+def test_R1_cycles_and_messages_leak_no_proxies_and_no_heap(measured_page, server, capsys):
+    channel = server.channel()
+    measured_page.evaluate(
+        """([url, ch]) => {
+            window.resources = { opened: 0, closed: 0, received: 0, last: -1, disorder: 0 };
+            faces.push.init('res', url, ch,
+                () => resources.opened++,
+                (n) => { if (n !== resources.last + 1) resources.disorder++;
+                         resources.last = n; resources.received++; },
+                null, () => resources.closed++, null, false);
+        }""",
+        [channel.url, channel.name],
+    )
+    # Warm up once, so that first-use allocations are not counted as growth.
+    cycle_js = """async (count) => {
+        const until = (test) => new Promise((resolve) => {
+            const poll = () => test() ? resolve() : setTimeout(poll, 0);
+            poll();
+        });
+        for (let i = 0; i < count; i++) {
+            const closed = resources.closed;
+            faces.push.init('res', 'ignored: the first init wins', 'x', null, null, null, null,
+                            null, true);
+            await until(() => pypush.state('res') === 'open');
+            faces.push.close('res');
+            await until(() => resources.closed > closed);
+        }
+    }"""
+    measured_page.evaluate(cycle_js, 5)
+    proxies_before = measured_page.evaluate("pypush.liveProxies()")
+    heap_before = heap_after_gc(measured_page)
+
+    measured_page.evaluate(cycle_js, CYCLES)
+    assert measured_page.evaluate("resources.closed") == CYCLES + 5
+
+    measured_page.evaluate("faces.push.open('res')")
+    wait_until(lambda: measured_page.state("res") == "open")
+    channel.wait_for_sockets(1)
+    assert channel.burst(count=MESSAGES, numbered=True)["delivered"] == MESSAGES
+    wait_until(lambda: measured_page.evaluate("resources.received") == MESSAGES, 60, "messages")
+    measured_page.evaluate("faces.push.close('res')")
+    wait_until(lambda: measured_page.state("res") == "idle")
+
+    proxies_after = measured_page.evaluate("pypush.liveProxies()")
+    heap_after = heap_after_gc(measured_page)
+    with capsys.disabled():
+        print(
+            "\nR1: %d cycles + %d messages: live proxies %d -> %d, JS heap %.2f -> %.2f MB"
+            " (growth %+.3f MB, bound %.1f MB)"
+            % (
+                CYCLES,
+                MESSAGES,
+                proxies_before,
+                proxies_after,
+                heap_before / 2**20,
+                heap_after / 2**20,
+                (heap_after - heap_before) / 2**20,
+                HEAP_GROWTH_BOUND / 2**20,
+            )
+        )
+    assert measured_page.evaluate("resources.disorder") == 0
+    assert proxies_after == proxies_before == 0
+    assert heap_after - heap_before < HEAP_GROWTH_BOUND
