@@ -11,7 +11,7 @@ SERVE_OK  := $(VENV)/.installed-serve
 TEST_OK   := $(VENV)/.installed-test
 WEB_OK    := web/node_modules/.installed
 
-.PHONY: demo test setup lint
+.PHONY: demo test soak setup
 
 demo: setup
 	$(PYTHON) serve.py --host $(HOST) --port $(PORT)
@@ -21,6 +21,11 @@ test: setup $(TEST_OK)
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+# The soak test: two minutes of server restarts under 100 clients (SOAK_SECONDS=N to change).
+soak: setup $(TEST_OK)
+	bash scripts/ensure-chromium.sh
+	$(PYTHON) -m pytest -m soak tests/browser/test_soak.py
 
 setup: $(SERVE_OK) $(WEB_OK)
 
