@@ -7,6 +7,7 @@ VENV      := .venv
 PYTHON    := $(VENV)/bin/python
 HOST      ?= 127.0.0.1
 PORT      ?= 8080
+SOAK_SECONDS ?= 120
 SERVE_OK  := $(VENV)/.installed-serve
 TEST_OK   := $(VENV)/.installed-test
 WEB_OK    := web/node_modules/.installed
@@ -25,7 +26,7 @@ test: setup $(TEST_OK)
 # The soak test: two minutes of server restarts under 100 clients (SOAK_SECONDS=N to change).
 soak: setup $(TEST_OK)
 	bash scripts/ensure-chromium.sh
-	$(PYTHON) -m pytest -m soak tests/browser/test_soak.py
+	SOAK_SECONDS=$(SOAK_SECONDS) $(PYTHON) -m pytest -m soak tests/browser/test_soak.py
 
 setup: $(SERVE_OK) $(WEB_OK)
 
