@@ -28,10 +28,11 @@ async def serve(host: str, port: int, static: list[tuple[str, Path]], config) ->
     from pypush_server.faults import Listener
 
     app = make_app(config, static=static)
+    listener = Listener(host, port)
+    app[listener_key] = listener
     runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
     await runner.setup()
-    listener = Listener(runner, host, port)
-    app[listener_key] = listener
+    listener.runner = runner
     actual_port = await listener.start()
     print("pypush serving on http://%s:%d/" % (host, actual_port), flush=True)
     stop = asyncio.Event()

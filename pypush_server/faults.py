@@ -38,6 +38,10 @@ class Faults:
         log.info("fault %s on %s cleared", kind, scope)
         return self._faults.pop((kind, scope), None) is not None
 
+    def scopes(self, kind: str) -> list[str]:
+        """The scopes that have a fault of ``kind`` set (expired or not)."""
+        return [scope for (k, scope) in self._faults if k == kind]
+
     def active(self, kind: str, channel: str) -> object | None:
         """The value of the fault of ``kind`` that applies to ``channel`` now, if any."""
         now = time.monotonic()
@@ -54,8 +58,8 @@ class Faults:
 class Listener:
     """The server's listening socket, which the ``down`` fault can close and reopen."""
 
-    def __init__(self, runner: web.AppRunner, host: str, port: int) -> None:
-        self.runner = runner
+    def __init__(self, host: str, port: int) -> None:
+        self.runner: web.AppRunner | None = None  # set once the runner is set up
         self.host = host
         self.port = port
         self.site: web.TCPSite | None = None

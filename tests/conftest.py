@@ -4,6 +4,8 @@ import pytest
 
 from tests.support import PushServer, start_server, stop_server
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture
 def start_push_server(tmp_path) -> Iterator[Callable[..., PushServer]]:

@@ -1,0 +1,288 @@
+"""The push server in-process, for tests: start it, drive it, stop it, from plain Python.
+
+:class:`PushTestServer` runs the real server (the same aiohttp application as
+``serve.py``) on a free loopback port in a background thread with its own event
+loop, so a synchronous test (pytest, Playwright's sync API) can use it. Every
+method is synchronous and thread-safe. The pytest plugin
+(:mod:`pypush_server.pytest_plugin`) hands it out as the ``push_server`` fixture.
+"""
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from pypush_server.api import channels_key, faults_key, listener_key
+from pypush_server.app import make_app
+from pypush_server.channels import CLOSE_GOING_AWAY, close_sockets
+from pypush_server.config import ServerConfig
+from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Listener
+
+PAGES_PREFIX = "/pages/"
+BLANK_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>pypush test page</title>
+<link rel="icon" href="data:,"><script src="/pypush/faces-push.js"></script></head>
+<body></body></html>
+"""
+
+
+@dataclass(frozen=True)
+class PushChannel:
+    """One registered channelId: the URL a page passes to ``faces.push.init``."""
+
+    server: "PushTestServer"
+    name: str
+    channel_id: str
+    url: str
+    """The absolute ``ws://`` URL."""
+    path: str
+    """The same URL as a path, as a Faces server usually renders it."""
+
+    def send(self, message: object) -> int:
+        """Push ``message`` (any JSON value) to this URL's sockets; how many received it."""
+        return self.server.send(self.name, message, channel_id=self.channel_id)
+
+    def sockets(self) -> int:
+        """How many sockets are open on this URL now."""
+        return self.server.sockets(self.name, channel_id=self.channel_id)
+
+    def wait_for_sockets(self, count: int, timeout: float = 10.0) -> None:
+        """Wait until exactly ``count`` sockets are open on this URL (AssertionError if not)."""
+        self.server.wait_until(
+            lambda: self.sockets() == count, timeout, "%d sockets on %s" % (count, self.name)
+        )
+
+    def expire(self) -> int:
+        """Deregister the channelId: its sockets close with 1000 ``Expired`` (final)."""
+        return self.server.expire(self.channel_id)
+
+    def close(self, code: int = 1011, reason: str = "") -> int:
+        """Close this URL's sockets with ``code``; the channelId stays valid."""
+        return self.server.close(self.name, code, reason, channel_id=self.channel_id)
+
+    def drop(self) -> int:
+        """Cut this URL's connections without a close frame (the browser sees 1006)."""
+        return self.server.drop(self.name, channel_id=self.channel_id)
+
+
+class PushTestServer:
+    """The real push server on ``127.0.0.1`` in a background thread."""
+
+    def __init__(self, config: ServerConfig | None = None, bundle_dir: Path | None = None) -> None:
+        # Pages of any origin may connect: tests often serve their pages elsewhere.
+        self.config = config or ServerConfig(allowed_origins=("*",), demo_clock=False)
+        self._bundle_dir = bundle_dir
+        self._pages: dict[str, str] = {"index.html": BLANK_PAGE}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._app: web.Application | None = None
+        self.port = 0
+
+    # -- life ------------------------------------------------------------------------------
+
+    def start(self) -> "PushTestServer":
+        """Start listening on a free port; returns once it accepts connections."""
+        if self._thread is not None:
+            raise RuntimeError("the push test server is already running")
+        loop = asyncio.new_event_loop()
+        started = threading.Event()
+        self._loop = loop
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(self._start_app())
+            started.set()
+            loop.run_forever()
+
+        self._thread = threading.Thread(target=serve, name="pypush-test-server", daemon=True)
+        self._thread.start()
+        if not started.wait(30):
+            raise RuntimeError("the push test server did not start within 30 s")
+        return self
+
+    async def _start_app(self) -> None:
+        app = make_app(self.config, bundle_dir=self._bundle_dir)
+        app.router.add_get(PAGES_PREFIX + "{name:.+}", self._page)
+        self._app = app
+        listener = Listener("127.0.0.1", 0)
+        app[listener_key] = listener
+        self._runner = web.AppRunner(app, shutdown_timeout=2, access_log=None)
+        await self._runner.setup()
+        listener.runner = self._runner
+        self.port = await listener.start()
+        listener.port = self.port
+
+    async def _page(self, request: web.Request) -> web.Response:
+        html = self._pages.get(request.match_info["name"])
+        if html is None:
+            raise web.HTTPNotFound()
+        return web.Response(text=html, content_type="text/html")
+
+    def stop(self) -> None:
+        """Close every socket (1001), stop listening and end the thread. Idempotent."""
+        if self._thread is None:
+            return
+        try:
+            self._call(self._stop_app())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._loop.close()
+            self._thread = None
+
+    async def _stop_app(self) -> None:
+        listener = self._app[listener_key]
+        if listener.task is not None:
+            listener.task.cancel()
+        await close_sockets(self._app[channels_key].all_sockets(), *CLOSE_GOING_AWAY)
+        await self._runner.cleanup()
+
+    def __enter__(self) -> "PushTestServer":
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- where things are -------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``"""
+        return "http://127.0.0.1:%d" % self.port
+
+    @property
+    def script_url(self) -> str:
+        """The bundle's ``faces-push.js``, for a page's ``<script src>``."""
+        return self.base_url + "/pypush/faces-push.js"
+
+    def add_page(self, name: str, html: str) -> str:
+        """Serve ``html`` at ``/pages/NAME`` (same origin as the push endpoint); its URL."""
+        self._pages[name] = html
+        return self.base_url + PAGES_PREFIX + name
+
+    @property
+    def blank_page_url(self) -> str:
+        """A page that loads only ``faces-push.js``."""
+        return self.base_url + PAGES_PREFIX + "index.html"
+
+    # -- channels and messages ---------------------------------------------------------------
+
+    def channel(self, name: str = "test") -> PushChannel:
+        """Register a fresh channelId on channel ``name``."""
+        channel_id = self._call_sync(lambda: self._channels.register(name))
+        path = "/jakarta.faces.push/%s?%s" % (name, channel_id)
+        return PushChannel(self, name, channel_id, "ws://127.0.0.1:%d%s" % (self.port, path), path)
+
+    def send(self, channel: str, message: object, channel_id: str | None = None) -> int:
+        """Push ``message`` to every socket of ``channel``; how many received it."""
+        return self._call(self._channels.push(channel, message, channel_id))
+
+    def send_raw(self, channel: str, frame: str | bytes, channel_id: str | None = None) -> int:
+        """Send a frame as it is (text, or bytes as a binary frame), to try bad input."""
+        return self._call(self._channels.send_frames(channel, [frame], channel_id))
+
+    def sockets(self, channel: str, channel_id: str | None = None) -> int:
+        return self._call_sync(lambda: len(self._channels.sockets_of(channel, channel_id)))
+
+    def wait_for_sockets(self, channel: str, count: int, timeout: float = 10.0) -> None:
+        """Wait until exactly ``count`` sockets are open on ``channel``."""
+        self.wait_until(
+            lambda: self.sockets(channel) == count, timeout, "%d sockets on %s" % (count, channel)
+        )
+
+    def expire(self, channel_id: str) -> int:
+        return self._call(self._channels.expire(channel_id))
+
+    # -- faults ------------------------------------------------------------------------------
+
+    def close(
+        self, channel: str, code: int = 1011, reason: str = "", channel_id: str | None = None
+    ) -> int:
+        """Close the channel's sockets with ``code`` and ``reason``; channelIds stay valid."""
+
+        async def close() -> int:
+            sockets = self._channels.sockets_of(channel, channel_id)
+            await close_sockets(sockets, code, reason)
+            return len(sockets)
+
+        return self._call(close())
+
+    def drop(self, channel: str, channel_id: str | None = None) -> int:
+        """Cut the channel's connections without a close frame (the browser sees 1006)."""
+
+        def drop() -> int:
+            sockets = self._channels.sockets_of(channel, channel_id)
+            for socket in sockets:
+                socket.drop()
+            return len(sockets)
+
+        return self._call_sync(drop)
+
+    def refuse(self, channel: str = "*", status: int = 503, seconds: float | None = None) -> None:
+        """Answer new handshakes with an HTTP error (until :meth:`accept`, or ``seconds``)."""
+        self._call_sync(lambda: self._faults.set(REFUSE, channel, status, seconds))
+
+    def accept(self, channel: str = "*") -> None:
+        """Undo :meth:`refuse`."""
+        self._call_sync(lambda: self._faults.clear(REFUSE, channel))
+
+    def flap(self, channel: str = "*", code: int | None = 1011, seconds: float | None = None):
+        """Accept each handshake and at once close it with ``code`` (None: drop it)."""
+        value = "drop" if code is None else (code, "")
+        self._call_sync(lambda: self._faults.set(FLAP, channel, value, seconds))
+
+    def slow_close(self, channel: str = "*", delay: float = 2.0, seconds: float | None = None):
+        """Answer a client's close frame only after ``delay`` seconds."""
+        self._call_sync(lambda: self._faults.set(SLOW_CLOSE, channel, delay, seconds))
+
+    def down(self, seconds: float) -> None:
+        """Stop listening and drop every socket, then listen again on the same port."""
+
+        def go_down() -> None:
+            channels = self._channels
+            self._app[listener_key].schedule_down(
+                seconds, lambda: [socket.drop() for socket in channels.all_sockets()]
+            )
+
+        self._call_sync(go_down)
+
+    def clear_faults(self) -> None:
+        for kind in (REFUSE, FLAP, SLOW_CLOSE):
+            for scope in self._faults.scopes(kind):
+                self._call_sync(lambda k=kind, s=scope: self._faults.clear(k, s))
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    @property
+    def _channels(self):
+        return self._app[channels_key]
+
+    @property
+    def _faults(self):
+        return self._app[faults_key]
+
+    def _call(self, coroutine: Coroutine[Any, Any, Any], timeout: float = 30) -> Any:
+        if self._thread is None:
+            coroutine.close()
+            raise RuntimeError("the push test server is not running")
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+    def _call_sync(self, function: Callable[[], Any]) -> Any:
+        async def call() -> Any:
+            return function()
+
+        return self._call(call())
+
+    @staticmethod
+    def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out after %g s waiting for %s" % (timeout, what))
+            time.sleep(0.02)

@@ -1,0 +1,121 @@
+"""PushTestServer (behind the push_server fixture) as a plain Python object."""
+
+import asyncio
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import aiohttp
+import pytest
+
+from pypush_server.testing import PushTestServer
+from tests.support import receive, run
+
+
+@pytest.fixture
+def server():
+    with PushTestServer() as server:
+        yield server
+
+
+async def connect(session, channel):
+    return await session.ws_connect(channel.url, autoclose=False)
+
+
+def test_stop_closes_sockets_with_1001_and_leaves_no_thread_or_port(server):
+    channel = server.channel("bye")
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await connect(session, channel)
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            await asyncio.to_thread(server.stop)
+            message = await receive(socket)
+            assert (message.type, message.data) == (aiohttp.WSMsgType.CLOSE, 1001)
+
+    run(scenario())
+    assert not [t for t in threading.enumerate() if t.name == "pypush-test-server"]
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(server.base_url + "/pages/index.html", timeout=2)
+    server.stop()  # idempotent
+
+
+def test_send_expire_close_and_drop(server):
+    channel = server.channel("ops")
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            first = await connect(session, channel)
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            assert channel.sockets() == 1
+            assert await asyncio.to_thread(channel.send, {"x": 1}) == 1
+            assert (await receive(first)).data == '{"data":{"x":1}}'
+            assert await asyncio.to_thread(channel.close, 4000, "why") == 1
+            message = await receive(first)
+            assert (message.data, message.extra) == (4000, "why")
+            second = await connect(session, channel)
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            assert await asyncio.to_thread(channel.drop) == 1
+            assert (await receive(second)).type in (
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.ERROR,
+            )
+            third = await connect(session, channel)
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            assert await asyncio.to_thread(channel.expire) == 1
+            message = await receive(third)
+            assert (message.data, message.extra) == (1000, "Expired")
+
+    run(scenario())
+
+
+def test_refuse_accept_flap_slow_close_and_clear(server):
+    channel = server.channel("faulty")
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            server.refuse("faulty", status=502)
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await connect(session, channel)
+            assert refused.value.status == 502
+            server.accept("faulty")
+            server.flap("faulty", code=1013)
+            flapped = await connect(session, channel)
+            assert (await receive(flapped)).data == 1013
+            server.clear_faults()
+            server.slow_close("faulty", delay=0.6)
+            slow = await connect(session, channel)
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            started = time.monotonic()
+            await slow.close()
+            assert time.monotonic() - started >= 0.5
+            server.clear_faults()
+
+    run(scenario())
+
+
+def test_down_and_back_on_the_same_port(server):
+    channel = server.channel("blip")
+    port = server.port
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await connect(session, channel)
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            server.down(0.8)
+            assert (await receive(socket)).type in (
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.ERROR,
+            )
+            await asyncio.sleep(1.2)
+            await connect(session, channel)
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+
+    run(scenario())
+    assert server.port == port
+
+
+def test_wait_for_sockets_says_what_it_waited_for(server):
+    with pytest.raises(AssertionError, match="2 sockets on nobody"):
+        server.wait_for_sockets("nobody", 2, timeout=0.2)
