@@ -22,5 +22,9 @@ class PushUrlError(PushError):
     """The client's URL cannot make a WebSocket (spec I6); raised at open()."""
 
 
-class PushArgumentError(PushError, TypeError):
-    """init() was called with an argument of the wrong kind (for example no URL)."""
+class PushArgumentError(PushError):
+    """init() was called with an argument of the wrong kind (for example no URL).
+
+    Adapters raise it to JavaScript as a ``TypeError``. (It cannot also subclass
+    Python's TypeError: MicroPython allows one built-in base class only.)
+    """

@@ -18,7 +18,7 @@
 
   function call(name, args) {
     var error = api[name].apply(null, args);
-    if (error) throw error;
+    if (error) throw error;  // the Python side returns false, or an Error to throw
   }
 
   function pending(name, args) {
@@ -54,12 +54,6 @@
   window.faces.push = push;
   if (window.jsf) window.jsf.push = push;
 
-  async function fetchBytes(url) {
-    var response = await fetch(url);
-    if (!response.ok) throw new Error("GET " + url + " answered " + response.status);
-    return new Uint8Array(await response.arrayBuffer());
-  }
-
   // Pyodide logs a failed WebAssembly instantiation (a missing or broken .wasm)
   // and then never settles. Watch instantiation while booting, so ready rejects
   // instead of hanging (S5).
@@ -83,17 +77,55 @@
     return settled;
   }
 
+  // The interpreter: <script src=".../faces-push.js" data-interpreter="micropython">;
+  // Pyodide by default.
+  var interpreter = (script && script.dataset.interpreter) || "pyodide";
+  var runtimes = {
+    pyodide: {
+      files: ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
+              "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json"],
+      load: async function () {
+        var module = await import(base + "pyodide/pyodide.mjs");
+        var pyodide = await failFast(module.loadPyodide({ indexURL: base + "pyodide/" }));
+        pyodide.pyimport("sys").path.insert(0, "/pypush-lib");
+        return { runtime: pyodide, FS: pyodide.FS, lib: "/pypush-lib/" };
+      }
+    },
+    micropython: {
+      files: ["micropython/micropython.mjs", "micropython/micropython.wasm"],
+      load: async function () {
+        var module = await import(base + "micropython/micropython.mjs");
+        var heapsize = Number(script && script.dataset.heapsize) || 16 * 1024 * 1024;
+        var mp = await failFast(module.loadMicroPython({ heapsize: heapsize }));
+        return { runtime: mp, FS: mp.FS, lib: "/lib/" };  // /lib is on MicroPython's sys.path
+      }
+    }
+  };
+
+  function writeFiles(FS, root, files) {
+    Object.keys(files).forEach(function (path) {
+      var parts = (root + path).split("/"), dir = "";
+      for (var i = 1; i < parts.length - 1; i++) {
+        dir += "/" + parts[i];
+        try { FS.mkdir(dir); } catch (e) { /* exists */ }
+      }
+      FS.writeFile(root + path, files[path]);
+    });
+  }
+
   async function boot() {
     if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
-    var indexURL = base + "pyodide/";
-    var [pyodideModule, packageBytes] = await Promise.all([
-      import(indexURL + "pyodide.mjs"),
-      fetchBytes(base + "pypush.zip")
+    var runtime = runtimes[interpreter];
+    if (!runtime) throw new Error("unknown data-interpreter \"" + interpreter + "\" (pyodide or micropython)");
+    var [loaded, files] = await Promise.all([
+      runtime.load(),
+      fetch(base + "pypush.json").then(function (response) {
+        if (!response.ok) throw new Error("GET " + base + "pypush.json answered " + response.status);
+        return response.json();
+      })
     ]);
-    var pyodide = await failFast(pyodideModule.loadPyodide({ indexURL: indexURL }));
-    pyodide.FS.writeFile("/pypush.zip", packageBytes);
-    pyodide.pyimport("sys").path.insert(0, "/pypush.zip");
-    var python = pyodide.pyimport("pypush.pyodide_adapter").install();
+    writeFiles(loaded.FS, loaded.lib, files);
+    var python = loaded.runtime.pyimport("pypush.browser").install();
     // Bound method proxies taken once: a fresh one per call would have to be destroyed.
     api = { init: python.init, open: python.open, close: python.close,
             state: python.state, live_proxies: python.live_proxies };
@@ -106,14 +138,15 @@
         reportError(error);  // S2: one bad call must not stop the rest of the queue
       }
     }
-    return { interpreter: "pyodide", pyodide: pyodide };
+    var info = { interpreter: interpreter };
+    info[interpreter] = loaded.runtime;
+    return info;
   }
 
   // Only on failure: name the bundle files the server does not have, since
   // Pyodide's own message for a missing file can be as vague as "exit(1)".
   async function missingFiles() {
-    var files = ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
-                 "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json", "pypush.zip"];
+    var files = (runtimes[interpreter] || { files: [] }).files.concat(["pypush.json"]);
     var answers = await Promise.all(files.map(function (file) {
       return fetch(base + file, { method: "HEAD" }).then(
         function (response) { return response.ok ? null : file + " answered " + response.status; },
@@ -135,6 +168,7 @@
   window.pypush = {
     ready: ready,
     base: base,
+    interpreter: interpreter,
     /** The state of a client: idle, connecting, open, waiting or closing. */
     state: function (clientId) { return api ? api.state(clientId) : "idle"; },
     /** Proxies of Python callables alive now (R1); 0 before Python is live. */

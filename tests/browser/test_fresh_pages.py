@@ -56,7 +56,7 @@ def test_S4_no_jsf_global_is_created(push_page):
         ("wasm", "WebAssembly could not be instantiated"),
         ("stdlib", "python_stdlib.zip"),
         ("no-webassembly", "this browser has no WebAssembly"),
-        ("package", "pypush.zip answered 404"),
+        ("package", "pypush.json answered 404"),
     ],
 )
 def test_S5_ready_rejects_with_a_clear_error_when_boot_fails(fresh_page, breakage, expected):
@@ -66,7 +66,7 @@ def test_S5_ready_rejects_with_a_clear_error_when_boot_fails(fresh_page, breakag
     elif breakage == "stdlib":
         page.route("**/python_stdlib.zip", lambda route: route.fulfill(status=404, body="gone"))
     elif breakage == "package":
-        page.route("**/pypush.zip", lambda route: route.fulfill(status=404, body="gone"))
+        page.route("**/pypush.json", lambda route: route.fulfill(status=404, body="gone"))
     else:
         page.add_init_script("delete window.WebAssembly")
     fresh_page.open_harness(wait_ready=False)

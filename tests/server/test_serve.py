@@ -119,10 +119,10 @@ def test_static_mounts_serve_extra_pages(serve):
     assert (PAGES / "harness.html").is_file()
 
 
-def test_bundle_command_reports_missing_runtimes_clearly(tmp_path, monkeypatch):
+def test_bundle_command_reports_missing_runtimes_clearly(tmp_path):
     script = (
         "import sys, pypush_server.bundle as b, pathlib;"
-        "b.PYODIDE_DIST = pathlib.Path(sys.argv[1]);"
+        "b.RUNTIMES['pyodide'] = (pathlib.Path(sys.argv[1]), b.PYODIDE_FILES);"
         "import runpy; sys.argv = ['serve.py', 'bundle', sys.argv[2]];"
         "runpy.run_path(%r, run_name='__main__')" % str(ROOT / "serve.py")
     )
@@ -132,4 +132,5 @@ def test_bundle_command_reports_missing_runtimes_clearly(tmp_path, monkeypatch):
         text=True,
     )
     assert result.returncode == 1
-    assert "Pyodide runtime is not installed" in result.stderr and "make" in result.stderr
+    assert "runtimes are not installed" in result.stderr and "make setup" in result.stderr
+    assert "nowhere/pyodide.asm.wasm" in result.stderr
