@@ -54,9 +54,6 @@ _report = ffi.js_function(
     "cause",
     "const e = new Error(message); if (cause) e.cause = cause; globalThis.reportError(e);",
 )
-_new_error = ffi.js_function(
-    "kind", "message", "return kind === 'TypeError' ? new TypeError(message) : new Error(message);"
-)
 # E3/E6: parse the frame in JavaScript and hand Python the message, in one crossing.
 _message_handler = ffi.js_function(
     "onFrame",
@@ -246,9 +243,11 @@ def _js_behaviors(client_id: object, value: object) -> dict:
 class JavaScriptApi:
     """What ``faces.push`` calls once Python is live, in JavaScript's conventions.
 
-    Each method returns ``False`` on success or a JavaScript ``Error`` for the
-    loader to throw: an exception raised across the FFI would reach JavaScript
-    wrapped in a traceback, and S3 wants Mojarra's exact message.
+    Each method returns ``""`` on success or ``"Error: …"``/``"TypeError: …"``
+    for the loader to throw as that error. An exception raised across the FFI
+    would reach JavaScript wrapped in a traceback (S3 wants Mojarra's exact
+    message), and a JavaScript object made here and returned does not always
+    survive MicroPython's trip back; a string does.
     """
 
     def __init__(self, registry: PushRegistry) -> None:
@@ -280,22 +279,22 @@ class JavaScriptApi:
                 _truthy(autoconnect) is True,
             )
         except PushError as exc:
-            return _js_error(exc)
-        return False
+            return _error_text(exc)
+        return ""
 
     def open(self, client_id: object = None) -> object:
         try:
             self.registry.open(client_id)
         except PushError as exc:
-            return _js_error(exc)
-        return False
+            return _error_text(exc)
+        return ""
 
     def close(self, client_id: object = None) -> object:
         try:
             self.registry.close(client_id)
         except PushError as exc:
-            return _js_error(exc)
-        return False
+            return _error_text(exc)
+        return ""
 
     def state(self, client_id: str) -> str:
         """``idle``, ``connecting``, ``open``, ``waiting`` or ``closing`` (for pages and tests)."""
@@ -305,10 +304,10 @@ class JavaScriptApi:
         return live_proxies
 
 
-def _js_error(exc: PushError) -> object:
+def _error_text(exc: PushError) -> str:
     if isinstance(exc, UnknownClientError):
-        return _new_error("Error", "Unknown clientId: " + _string(exc.client_id))
-    return _new_error("TypeError" if isinstance(exc, PushArgumentError) else "Error", str(exc))
+        return "Error: Unknown clientId: " + _string(exc.client_id)
+    return ("TypeError: " if isinstance(exc, PushArgumentError) else "Error: ") + str(exc)
 
 
 # -- the Python face ------------------------------------------------------------------------

@@ -17,8 +17,12 @@
   var bootError = null;
 
   function call(name, args) {
+    // Python answers "" or the error to throw as "Error: message" / "TypeError: message".
     var error = api[name].apply(null, args);
-    if (error) throw error;  // the Python side returns false, or an Error to throw
+    if (error) {
+      var type = error.slice(0, error.indexOf(": "));
+      throw new (type === "TypeError" ? TypeError : Error)(error.slice(type.length + 2));
+    }
   }
 
   function pending(name, args) {

@@ -62,15 +62,17 @@ def browser(playwright) -> Iterator[Browser]:
 class PushPage:
     """A page with the harness loaded, and the calls tests make on it."""
 
-    def __init__(self, page: Page, server: PushServer) -> None:
+    def __init__(self, page: Page, server: PushServer, interpreter: str = "pyodide") -> None:
         self.page = page
         self.server = server
+        self.interpreter = interpreter
         self.console: list[str] = []
         page.on("console", lambda message: self.console.append(message.text))
 
     def open_harness(self, path: str = HARNESS_PATH, wait_ready: bool = True) -> "PushPage":
-        """Navigate to one of the test pages (or any URL path) and wait for Python."""
-        self.page.goto(self.server.base_url + path)
+        """Navigate to one of the test pages on this page's interpreter and wait for Python."""
+        separator = "&" if "?" in path else "?"
+        self.page.goto(self.server.base_url + path + separator + "interpreter=" + self.interpreter)
         if wait_ready:
             self.wait_ready()
         return self
@@ -113,11 +115,20 @@ class PushPage:
         return self.page.evaluate("(id) => pypush.state(id)", client_id)
 
 
+INTERPRETERS = ("pyodide", "micropython")
+
+
+@pytest.fixture(scope="session", params=INTERPRETERS)
+def interpreter(request) -> str:
+    """Every browser test runs on both interpreters (data-interpreter of the loader)."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def shared_page(browser, server) -> Iterator[PushPage]:
+def shared_page(browser, server, interpreter) -> Iterator[PushPage]:
     """One booted page for every test that can share it (fresh ids and channels each)."""
     context = browser.new_context()
-    push_page = PushPage(context.new_page(), server).open_harness()
+    push_page = PushPage(context.new_page(), server, interpreter).open_harness()
     yield push_page
     context.close()
 
@@ -138,10 +149,10 @@ def push_page(shared_page) -> Iterator[PushPage]:
 
 
 @pytest.fixture
-def fresh_page(browser, server) -> Iterator[PushPage]:
+def fresh_page(browser, server, interpreter) -> Iterator[PushPage]:
     """A new browser context and page, not yet navigated (install a clock first if needed)."""
     context = browser.new_context()
-    yield PushPage(context.new_page(), server)
+    yield PushPage(context.new_page(), server, interpreter)
     context.close()
 
 

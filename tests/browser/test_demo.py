@@ -3,10 +3,11 @@
 from tests.support import wait_until
 
 
-def test_demo_two_tabs_see_each_others_messages_and_the_clock_ticks(fresh_page, start_push_server):
+def test_demo_two_tabs_see_each_others_messages_and_the_clock_ticks(browser, start_push_server):
     server = start_push_server()  # with the demo clock, which the shared server leaves out
-    first = fresh_page.page
-    second = first.context.new_page()
+    context = browser.new_context()
+    first = context.new_page()
+    second = context.new_page()
     for tab in (first, second):
         tab.goto(server.base_url + "/")
     for tab in (first, second):
@@ -30,3 +31,4 @@ def test_demo_two_tabs_see_each_others_messages_and_the_clock_ticks(fresh_page, 
     wait_until(lambda: first.text_content("#clock-state").startswith("closed ("), 10, "closed")
     first.click("#clock-toggle")  # Connect again
     wait_until(lambda: first.text_content("#clock-state") == "open", 10, "reopened")
+    context.close()

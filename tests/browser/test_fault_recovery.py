@@ -16,11 +16,11 @@ from tests.support import wait_until
 
 
 @pytest.fixture(scope="module")
-def clock_page(browser, server):
+def clock_page(browser, server, interpreter):
     context = browser.new_context()
     page = context.new_page()
     page.clock.install()
-    push_page = PushPage(page, server).open_harness()
+    push_page = PushPage(page, server, interpreter).open_harness()
     page.clock.pause_at(page.evaluate("Date.now()") + 1_000)
     yield push_page
     context.close()

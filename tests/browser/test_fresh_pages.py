@@ -50,28 +50,31 @@ def test_S4_no_jsf_global_is_created(push_page):
     assert push_page.evaluate("typeof window.jsf") == "undefined"
 
 
-@pytest.mark.parametrize(
-    "breakage, expected",
-    [
-        ("wasm", "WebAssembly could not be instantiated"),
-        ("stdlib", "python_stdlib.zip"),
-        ("no-webassembly", "this browser has no WebAssembly"),
-        ("package", "pypush.json answered 404"),
-    ],
-)
-def test_S5_ready_rejects_with_a_clear_error_when_boot_fails(fresh_page, breakage, expected):
+# What each breakage removes, per interpreter: the message must name it.
+MISSING = {
+    "wasm": {"pyodide": "pyodide/pyodide.asm.wasm", "micropython": "micropython/micropython.wasm"},
+    "runtime": {
+        "pyodide": "pyodide/python_stdlib.zip",
+        "micropython": "micropython/micropython.mjs",
+    },
+    "package": {"pyodide": "pypush.json", "micropython": "pypush.json"},
+}
+
+
+@pytest.mark.parametrize("breakage", ["wasm", "runtime", "package", "no-webassembly"])
+def test_S5_ready_rejects_with_a_clear_error_when_boot_fails(fresh_page, breakage):
     page = fresh_page.page
-    if breakage == "wasm":
-        page.route("**/pyodide.asm.wasm", lambda route: route.fulfill(status=404, body="gone"))
-    elif breakage == "stdlib":
-        page.route("**/python_stdlib.zip", lambda route: route.fulfill(status=404, body="gone"))
-    elif breakage == "package":
-        page.route("**/pypush.json", lambda route: route.fulfill(status=404, body="gone"))
-    else:
+    if breakage == "no-webassembly":
         page.add_init_script("delete window.WebAssembly")
+        expected = "this browser has no WebAssembly"
+    else:
+        missing = MISSING[breakage][fresh_page.interpreter]
+        page.route("**/" + missing, lambda route: route.fulfill(status=404, body="gone"))
+        expected = missing + " answered 404"
     fresh_page.open_harness(wait_ready=False)
     message = page.evaluate("pypush.ready.then(() => 'resolved', (e) => e.message)")
-    assert message.startswith("pypush could not start Python") and expected in message
+    assert message.startswith("pypush could not start Python"), message
+    assert expected in message, message
     wait_until(lambda: any("could not start" in line for line in fresh_page.console))
     # Afterwards every call says why instead of queueing forever.
     after = page.evaluate(
@@ -133,14 +136,15 @@ def test_bundle_works_under_a_sub_path_on_a_plain_static_server(
     assert "faces-push.js" in built.stdout
     (site / "app" / "page.html").write_text(
         """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
-        <script src="resources/pypush/faces-push.js"></script>
+        <script src="resources/pypush/faces-push.js" data-interpreter="%s"></script>
         <script>
           window.got = [];
           var q = new URLSearchParams(location.search);
           faces.push.init('sub', q.get('url'), q.get('channel'),
                           function (ch) { got.push('open:' + ch); },
                           function (m) { got.push(m); }, null, null, null, true);
-        </script>""",
+        </script>"""
+        % fresh_page.interpreter,
         encoding="utf-8",
     )
     port = free_port()

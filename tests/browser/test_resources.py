@@ -15,9 +15,9 @@ HEAP_GROWTH_BOUND = 2 * 1024 * 1024  # bytes, after gc(): noise is well under th
 
 
 @pytest.fixture(scope="module")
-def measured_page(playwright, server):
+def measured_page(playwright, server, interpreter):
     browser = launch_chromium(playwright, "--enable-precise-memory-info", "--js-flags=--expose-gc")
-    yield PushPage(browser.new_page(), server).open_harness()
+    yield PushPage(browser.new_page(), server, interpreter).open_harness()
     browser.close()
 
 

@@ -115,7 +115,7 @@ def test_static_mounts_serve_extra_pages(serve):
     import urllib.request
 
     with urllib.request.urlopen(server.base_url + "/test/harness.html", timeout=5) as response:
-        assert b"faces-push.js" in response.read()
+        assert b"load-pypush.js" in response.read()
     assert (PAGES / "harness.html").is_file()
 
 
