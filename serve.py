@@ -1,7 +1,7 @@
 """pypush's demo and test server, and the bundle builder.
 
     python serve.py [--host 127.0.0.1] [--port 8080] [options]   serve demo, bundle, push endpoint
-    python serve.py bundle DIR                                    write the static bundle to DIR
+    python serve.py bundle DIR [--url-prefix PATH]                write the static bundle to DIR
 
 The server prints ``pypush serving on http://HOST:PORT/`` once it listens
 (``--port 0`` picks a free port). Ctrl-C (or SIGTERM) closes every socket with
@@ -58,9 +58,18 @@ def _bundle(argv: list[str]) -> int:
         prog="serve.py bundle", description="Write the static pypush bundle."
     )
     parser.add_argument("directory", type=Path)
+    parser.add_argument(
+        "--url-prefix",
+        metavar="PATH",
+        help="the URL path the bundle is served under (e.g. /app/resources/pypush/), "
+        "for its PyScript configurations; without it they suit pages in the bundle folder",
+    )
     args = parser.parse_args(argv)
+    prefix = args.url_prefix
+    if prefix is not None and not prefix.endswith("/"):
+        prefix += "/"
     try:
-        out = write_bundle(args.directory)
+        out = write_bundle(args.directory, prefix)
     except BundleError as exc:
         print("serve.py bundle: %s" % exc, file=sys.stderr)
         return 1

@@ -23,6 +23,7 @@ import js
 from pypush.core import PushRegistry
 from pypush.errors import PushArgumentError, PushError, UnknownClientError
 from pypush.platform import Platform, Socket, SocketEvents
+from pypush.subscribe import Subscription
 
 _type_of = ffi.js_function("v", "return v === null ? 'null' : typeof v")
 _truthy = ffi.js_function("v", "return !!v")
@@ -387,6 +388,26 @@ push = PythonApi(registry)
 """``faces.push`` for Python: ``push.init(...)``, ``push.open(id)``, ``push.close(id)``."""
 
 
+def subscribe(url: str, channel: str) -> Subscription:
+    """``async for message in subscribe(url, channel)``: messages as Python values.
+
+    Reconnects like ``faces.push``; the iteration ends on the final close, whose
+    code is then ``subscription.close_code``. Breaking out of ``async with
+    subscribe(...) as messages`` or cancelling the task closes the socket.
+    """
+    return Subscription(registry, url, channel, ffi.to_python)
+
+
 def install() -> JavaScriptApi:
     """Called once by the loader: the object behind ``faces.push``."""
     return JavaScriptApi(registry)
+
+
+# One interpreter per page: when PyScript runs this module and the loader waits for
+# it (data-interpreter="pyscript"), faces.push uses this interpreter too.
+_attach = ffi.js_function(
+    "api",
+    "const p = globalThis.pypush; if (p && p.attach) { p.attach(api); return true; } return false;",
+)
+if _attach(ffi.proxy(install())) is not True:
+    pass  # no loader waiting on this page: the Python face alone is fine

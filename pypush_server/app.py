@@ -199,7 +199,7 @@ def make_app(
     app[demo_ids_key] = {channel: channels.register(channel) for channel in DEMO_CHANNELS}
     if bundle_dir is None:
         temporary = tempfile.TemporaryDirectory(prefix="pypush-bundle-")
-        bundle_dir = write_bundle(Path(temporary.name))
+        bundle_dir = write_bundle(Path(temporary.name), url_prefix="/pypush/")
 
         async def remove_bundle(app: web.Application) -> None:
             temporary.cleanup()

@@ -8,7 +8,10 @@ prefix on any static file server. It holds:
 - ``pyodide/``: the Pyodide runtime files, from the npm package the set-up installs;
 - ``micropython/``: the MicroPython runtime, likewise;
 - ``pypush.json``: the ``pypush`` package's sources as ``{path: text}``, which the
-  loader writes into the interpreter's file system (MicroPython has no zipimport).
+  loader writes into the interpreter's file system (MicroPython has no zipimport);
+- ``pyscript/``: PyScript (``@pyscript/core``), and ``pyscript-py.json`` and
+  ``pyscript-mpy.json``, PyScript configurations that use the bundled
+  interpreters and fetch the ``pypush`` package (also here as ``pypush/*.py``).
 """
 
 import json
@@ -28,6 +31,7 @@ PYODIDE_FILES = (
 )
 MICROPYTHON_DIST = WEB / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
 MICROPYTHON_FILES = ("micropython.mjs", "micropython.wasm")
+PYSCRIPT_DIST = WEB / "node_modules" / "@pyscript" / "core" / "dist"
 RUNTIMES = {
     "pyodide": (PYODIDE_DIST, PYODIDE_FILES),
     "micropython": (MICROPYTHON_DIST, MICROPYTHON_FILES),
@@ -47,8 +51,13 @@ def package_manifest() -> str:
     return json.dumps(files, ensure_ascii=False, separators=(",", ":"))
 
 
-def write_bundle(destination: Path) -> Path:
-    """Write the bundle into ``destination`` (created if needed) and return it."""
+def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
+    """Write the bundle into ``destination`` (created if needed) and return it.
+
+    ``url_prefix`` is the URL path the bundle will be served under (for example
+    ``/app/resources/pypush/``); only the PyScript configurations need it, since
+    PyScript resolves their interpreter URL against the page, not the file.
+    """
     missing = [
         str(dist / name)
         for dist, names in RUNTIMES.values()
@@ -67,4 +76,30 @@ def write_bundle(destination: Path) -> Path:
             shutil.copyfile(dist / name, destination / runtime / name)
     shutil.copyfile(WEB / "faces-push.js", destination / "faces-push.js")
     (destination / "pypush.json").write_text(package_manifest(), encoding="utf-8")
+    write_pyscript(destination, url_prefix or "./")
     return destination
+
+
+def write_pyscript(destination: Path, url_prefix: str) -> None:
+    """PyScript, the package as files, and a PyScript configuration per interpreter."""
+    if not (PYSCRIPT_DIST / "core.js").is_file():
+        raise BundleError("PyScript is not installed (%s); run the set-up" % PYSCRIPT_DIST)
+    shutil.copytree(
+        PYSCRIPT_DIST,
+        destination / "pyscript",
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("*.map"),
+    )
+    sources = sorted(path.relative_to(PROJECT_ROOT).as_posix() for path in PACKAGE.rglob("*.py"))
+    for source in sources:
+        (destination / source).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PROJECT_ROOT / source, destination / source)
+    # PyScript resolves "files" against the configuration file's own URL.
+    files = {"./" + source: "./" + source for source in sources}
+    # ... but "interpreter" against the page: hence the prefix.
+    for kind, interpreter in (
+        ("py", "pyodide/pyodide.mjs"),
+        ("mpy", "micropython/micropython.mjs"),
+    ):
+        config = {"interpreter": url_prefix + interpreter, "files": files}
+        (destination / ("pyscript-%s.json" % kind)).write_text(json.dumps(config, indent=1))

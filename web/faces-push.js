@@ -117,19 +117,7 @@
     });
   }
 
-  async function boot() {
-    if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
-    var runtime = runtimes[interpreter];
-    if (!runtime) throw new Error("unknown data-interpreter \"" + interpreter + "\" (pyodide or micropython)");
-    var [loaded, files] = await Promise.all([
-      runtime.load(),
-      fetch(base + "pypush.json").then(function (response) {
-        if (!response.ok) throw new Error("GET " + base + "pypush.json answered " + response.status);
-        return response.json();
-      })
-    ]);
-    writeFiles(loaded.FS, loaded.lib, files);
-    var python = loaded.runtime.pyimport("pypush.browser").install();
+  function start(python, runtime) {
     // Bound method proxies taken once: a fresh one per call would have to be destroyed.
     api = { init: python.init, open: python.open, close: python.close,
             state: python.state, live_proxies: python.live_proxies };
@@ -143,8 +131,34 @@
       }
     }
     var info = { interpreter: interpreter };
-    info[interpreter] = loaded.runtime;
+    info[interpreter] = runtime;
     return info;
+  }
+
+  // data-interpreter="pyscript": no interpreter of our own. PyScript's runs the
+  // page's Python, whose `import pypush.browser` calls attach() with the API.
+  var attached;
+  function pyscriptInterpreter() {
+    return new Promise(function (resolve) { attached = resolve; });
+  }
+
+  async function boot() {
+    if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
+    if (interpreter === "pyscript") {
+      var python = await pyscriptInterpreter();
+      return start(python, null);
+    }
+    var runtime = runtimes[interpreter];
+    if (!runtime) throw new Error("unknown data-interpreter \"" + interpreter + "\" (pyodide or micropython)");
+    var [loaded, files] = await Promise.all([
+      runtime.load(),
+      fetch(base + "pypush.json").then(function (response) {
+        if (!response.ok) throw new Error("GET " + base + "pypush.json answered " + response.status);
+        return response.json();
+      })
+    ]);
+    writeFiles(loaded.FS, loaded.lib, files);
+    return start(loaded.runtime.pyimport("pypush.browser").install(), loaded.runtime);
   }
 
   // Only on failure: name the bundle files the server does not have, since
@@ -173,6 +187,10 @@
     ready: ready,
     base: base,
     interpreter: interpreter,
+    /** Called by pypush.browser when PyScript imports it (data-interpreter="pyscript"). */
+    attach: function (python) {
+      if (attached) { attached(python); attached = null; }
+    },
     /** The state of a client: idle, connecting, open, waiting or closing. */
     state: function (clientId) { return api ? api.state(clientId) : "idle"; },
     /** Proxies of Python callables alive now (R1); 0 before Python is live. */

@@ -1,0 +1,65 @@
+"""``async for message in subscribe(url, channel)``: the Pythonic way to receive push.
+
+Built on the same core as ``faces.push``, with the same reconnects and the same
+final closes (E7): the iteration ends when the client closes for good, and
+``close_code`` then says why. Leaving the loop early (``break`` inside
+``async with``, or cancelling the task) closes the socket. Runs on CPython,
+Pyodide and MicroPython (only ``asyncio.Event`` is needed).
+"""
+
+import asyncio
+
+from pypush.core import PushRegistry
+
+
+class Subscription:
+    """An async iterator of push messages from one channel URL."""
+
+    _count = 0
+
+    def __init__(self, registry: PushRegistry, url: str, channel: str, convert=None) -> None:
+        Subscription._count += 1
+        self.client_id = "pypush-subscription-%d" % Subscription._count
+        self.channel = channel
+        self.close_code: int | None = None
+        """The code of the final close once the subscription has ended, else None."""
+        self._registry = registry
+        self._messages: list = []
+        self._changed = asyncio.Event()
+        self._convert = convert
+        registry.init(
+            self.client_id, url, channel, None, self._on_message, None, self._on_close, None, True
+        )
+
+    def _on_message(self, message: object, channel: object, event: object) -> None:
+        self._messages.append(self._convert(message) if self._convert else message)
+        self._changed.set()
+
+    def _on_close(self, code: int, channel: object, event: object = None) -> None:
+        self.close_code = code
+        self._changed.set()
+
+    def __aiter__(self) -> "Subscription":
+        return self
+
+    async def __anext__(self) -> object:
+        while not self._messages:
+            if self.close_code is not None:
+                raise StopAsyncIteration
+            self._changed.clear()
+            try:
+                await self._changed.wait()
+            except asyncio.CancelledError:
+                self.close()
+                raise
+        return self._messages.pop(0)
+
+    def close(self) -> None:
+        """Close the socket; the iteration ends once its close event has come (C1)."""
+        self._registry.close(self.client_id)
+
+    async def __aenter__(self) -> "Subscription":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,46 @@
+"""Python in the page: PyScript (py on Pyodide, mpy on MicroPython) using pypush's
+Python face, sharing one interpreter with faces.push from JavaScript."""
+
+import json
+import urllib.parse
+
+import pytest
+
+from tests.browser.conftest import PushPage
+from tests.support import Channel, wait_until
+
+
+@pytest.mark.parametrize("kind", ["py", "mpy"])
+def test_pyscript_page_uses_pypush_from_python_with_python_values(browser, server, kind):
+    context = browser.new_context()
+    push_page = PushPage(context.new_page(), server)
+    first = server.channel()
+    second = Channel(server, server.post("/api/channels", {"channel": first.name}))
+    query = urllib.parse.urlencode({"url": first.url, "channel": first.name, "url2": second.url})
+    push_page.page.goto(server.base_url + "/test/pyscript-%s.html?%s" % (kind, query))
+    push_page.page.wait_for_function("window.pyStarted === true", timeout=60_000)
+    log = lambda: [json.loads(item) for item in push_page.evaluate("window.pyLog")]  # noqa: E731
+
+    # One interpreter per page: faces.push (JavaScript) runs on PyScript's.
+    assert push_page.evaluate("pypush.ready.then((info) => info.interpreter)") == "pyscript"
+    push_page.init("from-js", first)
+    push_page.wait_for("from-js", "open")
+
+    first.wait_for_sockets(3)  # the Python client, the JavaScript one, the subscription
+    assert first.push({"n": [1, 2.5, None, True]}) == 3
+    assert first.push("refresh") == 3
+    wait_until(lambda: ["behavior", "refresh"] in log(), 10, "the behavior")
+    entries = log()
+    assert entries[0] == ["raised", "UnknownClientError", "Unknown clientId: never-initialised"]
+    assert ["open", first.name] in entries
+    assert ["message", "dict", {"n": [1, 2.5, None, True]}, first.name, "message"] in entries
+    assert ["message", "str", "refresh", first.name, "message"] in entries
+    assert push_page.wait_for("from-js", "message", 2)[0][1] == {"n": [1, 2.5, None, True]}
+
+    # subscribe(): an async iterator (on its own channelId), ending on the final close.
+    wait_until(lambda: ["subscribed", "str", "refresh"] in log(), 10, "the subscription")
+    server.post("/api/channels/%s/push?channelId=%s" % (first.name, second.id), [1, "two"])
+    wait_until(lambda: ["subscribed", "list", [1, "two"]] in log(), 10, "a subscribed message")
+    server.request("DELETE", "/api/channel-ids/%s" % second.id)
+    wait_until(lambda: ["subscription-ended", 1000] in log(), 10, "the end of the iteration")
+    context.close()
