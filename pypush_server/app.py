@@ -127,13 +127,42 @@ async def _read_until_closed(socket: PushSocket, faults: Faults) -> None:
 # -- demo --------------------------------------------------------------------------------
 
 
-async def demo_page(request: web.Request) -> web.Response:
-    """The demo, with push URLs filled in as a Faces server would render them."""
-    ids = request.app[demo_ids_key]
-    html = (DEMO / "index.html").read_text(encoding="utf-8")
-    for channel in DEMO_CHANNELS:
-        html = html.replace("{{%s_url}}" % channel, push_url(request, channel, ids[channel]))
-    return web.Response(text=html, content_type="text/html")
+# The demo pages: (path, template, title in the menu, substitutions).
+DEMO_PAGES = (
+    ("/", "index.html", "JavaScript + Pyodide", {"interpreter_attribute": ""}),
+    (
+        "/micropython",
+        "index.html",
+        "JavaScript + MicroPython",
+        {"interpreter_attribute": ' data-interpreter="micropython"'},
+    ),
+    ("/pyscript", "pyscript.html", "PyScript + Pyodide", {"kind": "py", "runtime": "Pyodide"}),
+    (
+        "/pyscript-mpy",
+        "pyscript.html",
+        "PyScript + MicroPython",
+        {"kind": "mpy", "runtime": "MicroPython"},
+    ),
+)
+
+
+def demo_page(path: str, template: str, substitutions: dict):
+    """A handler rendering ``template`` with push URLs, as a Faces server renders them."""
+
+    async def handler(request: web.Request) -> web.Response:
+        ids = request.app[demo_ids_key]
+        html = (DEMO / template).read_text(encoding="utf-8")
+        for channel in DEMO_CHANNELS:
+            html = html.replace("{{%s_url}}" % channel, push_url(request, channel, ids[channel]))
+        nav = " · ".join(
+            ("<strong>%s</strong>" if other == path else '<a href="%s">%%s</a>' % other) % title
+            for other, _, title, _ in DEMO_PAGES
+        )
+        for key, value in {**substitutions, "nav": nav}.items():
+            html = html.replace("{{%s}}" % key, value)
+        return web.Response(text=html, content_type="text/html")
+
+    return handler
 
 
 async def demo_chat(request: web.Request) -> web.Response:
@@ -205,7 +234,8 @@ def make_app(
             temporary.cleanup()
 
         app.on_cleanup.append(remove_bundle)
-    app.router.add_get("/", demo_page)
+    for path, template, _, substitutions in DEMO_PAGES:
+        app.router.add_get(path, demo_page(path, template, substitutions))
     app.router.add_post("/demo/chat", demo_chat)
     app.router.add_static("/demo/", DEMO)
     app.router.add_static("/pypush/", bundle_dir)

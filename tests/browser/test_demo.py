@@ -1,5 +1,7 @@
 """The demo page at / as a person uses it: two tabs, a clock, a broadcast form."""
 
+import pytest
+
 from tests.support import wait_until
 
 
@@ -31,4 +33,26 @@ def test_demo_two_tabs_see_each_others_messages_and_the_clock_ticks(browser, sta
     wait_until(lambda: first.text_content("#clock-state").startswith("closed ("), 10, "closed")
     first.click("#clock-toggle")  # Connect again
     wait_until(lambda: first.text_content("#clock-state") == "open", 10, "reopened")
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["/micropython", "/pyscript", "/pyscript-mpy"])
+def test_every_demo_page_connects_ticks_and_chats(browser, start_push_server, path):
+    server = start_push_server()
+    context = browser.new_context()
+    tab = context.new_page()
+    errors = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.goto(server.base_url + path)
+    wait_until(lambda: tab.text_content("#clock-state") == "open", 60, "clock open")
+    wait_until(lambda: tab.text_content("#chat-state") == "open", 10, "chat open")
+    assert "ready" in tab.text_content("#runtime")
+    shown = tab.text_content("#clock")
+    wait_until(lambda: tab.text_content("#clock") not in (shown, "--:--:--"), 5, "a clock tick")
+    wait_until(lambda: server.stats()["sockets"] == 2, 10, "both sockets")  # clock and chat
+    tab.fill("#chat-text", "hello from " + path)
+    tab.press("#chat-text", "Enter")
+    wait_until(lambda: "hello from " + path in tab.inner_text("#chat-log"), 10, "the message")
+    assert tab.locator("nav a").count() == 3  # the other three demo pages are linked
+    assert errors == []
     context.close()
