@@ -7,6 +7,7 @@ import pytest
 from pypush.core import PushRegistry
 from pypush.errors import PushUrlError
 from pypush.subscribe import Subscription
+from tests.support import run
 from tests.unit.fakes import FakePlatform
 
 
@@ -26,7 +27,7 @@ def test_messages_arrive_in_order_and_the_iteration_ends_on_the_final_close(plat
         received = [message async for message in subscription]
         return received, subscription.close_code
 
-    received, code = asyncio.run(scenario())
+    received, code = run(scenario())
     assert received == ["one", {"two": 2}, [3]]
     assert code == 1000
 
@@ -42,7 +43,7 @@ def test_reconnects_do_not_end_the_iteration(platform):
         platform.last_socket.server_sends("after the reconnect")
         return [await subscription.__anext__()]
 
-    assert asyncio.run(scenario()) == ["after the reconnect"]
+    assert run(scenario()) == ["after the reconnect"]
     assert len(platform.sockets) == 2
 
 
@@ -62,7 +63,7 @@ def test_cancelling_the_consumer_closes_the_socket(platform):
             await task
         return subscription
 
-    asyncio.run(scenario())
+    run(scenario())
     assert platform.last_socket.close_called
 
 
@@ -74,7 +75,7 @@ def test_leaving_async_with_closes_the_socket(platform):
             async for message in messages:
                 return message
 
-    assert asyncio.run(scenario()) == "first"
+    assert run(scenario()) == "first"
     assert platform.last_socket.close_called
 
 
@@ -83,7 +84,7 @@ def test_a_bad_url_is_a_python_exception_at_once(platform):
         Subscription(PushRegistry(platform), "mailto:x@example.test", "news")
 
     with pytest.raises(PushUrlError, match=r"mailto:x@example\.test"):
-        asyncio.run(scenario())
+        run(scenario())
 
 
 def test_a_conversion_is_applied_to_each_message(platform):
@@ -93,4 +94,4 @@ def test_a_conversion_is_applied_to_each_message(platform):
         platform.last_socket.server_sends("shout")
         return await subscription.__anext__()
 
-    assert asyncio.run(scenario()) == "SHOUT"
+    assert run(scenario()) == "SHOUT"
