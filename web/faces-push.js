@@ -83,7 +83,10 @@
 
   // The interpreter: <script src=".../faces-push.js" data-interpreter="micropython">;
   // Pyodide by default.
-  var interpreter = (script && script.dataset.interpreter) || "pyodide";
+  // A PyScript page (its core.js already included) shares PyScript's interpreter.
+  var pyscriptPage = !!document.querySelector(
+    'script[type="module"][src$="pyscript/core.js"], script[type="py"], script[type="mpy"]');
+  var interpreter = (script && script.dataset.interpreter) || (pyscriptPage ? "pyscript" : "pyodide");
   var runtimes = {
     pyodide: {
       files: ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
@@ -137,9 +140,29 @@
 
   // data-interpreter="pyscript": no interpreter of our own. PyScript's runs the
   // page's Python, whose `import pypush.browser` calls attach() with the API.
+  // So that this does not depend on the page's own Python importing pypush, add
+  // one line of Python of the page's kind, run by PyScript after the page's own.
   var attached;
   function pyscriptInterpreter() {
-    return new Promise(function (resolve) { attached = resolve; });
+    return new Promise(function (resolve, reject) {
+      attached = resolve;
+      function importPypush() {
+        var first = document.querySelector('script[type="py"], script[type="mpy"]');
+        if (!first) {
+          reject(new Error('data-interpreter="pyscript" but this page has no <script type="py"> or "mpy"'));
+          return;
+        }
+        var line = document.createElement("script");
+        line.type = first.type;
+        line.textContent = "import pypush.browser";
+        document.body.appendChild(line);
+      }
+      if (document.readyState === "loading") {
+        document.addEventListener("DOMContentLoaded", importPypush);
+      } else {
+        importPypush();
+      }
+    });
   }
 
   async function boot() {

@@ -44,3 +44,26 @@ def test_pyscript_page_uses_pypush_from_python_with_python_values(browser, serve
     server.request("DELETE", "/api/channel-ids/%s" % second.id)
     wait_until(lambda: ["subscription-ended", 1000] in log(), 10, "the end of the iteration")
     context.close()
+
+
+def test_a_pyscript_page_lends_its_interpreter_even_if_its_python_never_imports_pypush(
+    browser, server
+):
+    context = browser.new_context()
+    push_page = PushPage(context.new_page(), server)
+    push_page.page.goto(server.base_url + "/test/pyscript-js-only.html")
+    assert push_page.evaluate("pypush.ready.then((info) => info.interpreter)") == "pyscript"
+    assert push_page.evaluate("window.pageOwnPythonRan") is True
+    # The loader booted no interpreter of its own: PyScript's serves faces.push.
+    assert push_page.evaluate("typeof pypush.interpreter") == "string"
+    channel = server.channel()
+    push_page.init("js-only", channel)
+    push_page.wait_for("js-only", "open")
+    channel.push("works")
+    assert push_page.wait_for("js-only", "message")[0][1] == "works"
+    requested = push_page.evaluate(
+        "performance.getEntriesByType('resource').map((e) => e.name)"
+        ".filter((n) => n.endsWith('pypush.json'))"
+    )
+    assert requested == []  # the loader's own boot path (which fetches it) never ran
+    context.close()
