@@ -266,9 +266,9 @@ class JavaScriptApi:
         onclose: object = None,
         behaviors: object = None,
         autoconnect: object = None,
-    ) -> object:
-        try:
-            self.registry.init(
+    ) -> str:
+        return _error_text_of(
+            lambda: self.registry.init(
                 client_id,
                 url,
                 channel,
@@ -279,23 +279,13 @@ class JavaScriptApi:
                 _js_behaviors(client_id, behaviors),
                 _truthy(autoconnect) is True,
             )
-        except PushError as exc:
-            return _error_text(exc)
-        return ""
+        )
 
-    def open(self, client_id: object = None) -> object:
-        try:
-            self.registry.open(client_id)
-        except PushError as exc:
-            return _error_text(exc)
-        return ""
+    def open(self, client_id: object = None) -> str:
+        return _error_text_of(lambda: self.registry.open(client_id))
 
-    def close(self, client_id: object = None) -> object:
-        try:
-            self.registry.close(client_id)
-        except PushError as exc:
-            return _error_text(exc)
-        return ""
+    def close(self, client_id: object = None) -> str:
+        return _error_text_of(lambda: self.registry.close(client_id))
 
     def state(self, client_id: str) -> str:
         """``idle``, ``connecting``, ``open``, ``waiting`` or ``closing`` (for pages and tests)."""
@@ -303,6 +293,15 @@ class JavaScriptApi:
 
     def live_proxies(self) -> int:
         return live_proxies
+
+
+def _error_text_of(operation: object) -> str:
+    """Run ``operation``: ``""``, or the text of the caller's mistake for the loader to throw."""
+    try:
+        operation()
+    except PushError as exc:
+        return _error_text(exc)
+    return ""
 
 
 def _error_text(exc: PushError) -> str:
@@ -409,5 +408,4 @@ _attach = ffi.js_function(
     "api",
     "const p = globalThis.pypush; if (p && p.attach) { p.attach(api); return true; } return false;",
 )
-if _attach(ffi.proxy(install())) is not True:
-    pass  # no loader waiting on this page: the Python face alone is fine
+_attach(ffi.proxy(install()))  # without a loader on the page, the Python face alone serves
