@@ -19,7 +19,7 @@ from aiohttp import web
 
 from pypush_server.api import channels_key, faults_key, listener_key
 from pypush_server.app import make_app
-from pypush_server.channels import CLOSE_GOING_AWAY, close_sockets
+from pypush_server.channels import CLOSE_GOING_AWAY, close_sockets, encode_message
 from pypush_server.config import ServerConfig
 from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Listener
 
@@ -182,6 +182,11 @@ class PushTestServer:
     def send(self, channel: str, message: object, channel_id: str | None = None) -> int:
         """Push ``message`` to every socket of ``channel``; how many received it."""
         return self._call(self._channels.push(channel, message, channel_id))
+
+    def send_many(self, channel: str, messages: list, channel_id: str | None = None) -> int:
+        """Push each message in order, as fast as the server can; total deliveries."""
+        frames = [encode_message(message) for message in messages]
+        return self._call(self._channels.send_frames(channel, frames, channel_id))
 
     def send_raw(self, channel: str, frame: str | bytes, channel_id: str | None = None) -> int:
         """Send a frame as it is (text, or bytes as a binary frame), to try bad input."""

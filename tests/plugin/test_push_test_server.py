@@ -51,6 +51,11 @@ def test_send_expire_close_and_drop(server):
             assert channel.sockets() == 1
             assert await asyncio.to_thread(channel.send, {"x": 1}) == 1
             assert (await receive(first)).data == '{"data":{"x":1}}'
+            assert await asyncio.to_thread(server.send_many, "ops", [1, "two"]) == 2
+            assert [(await receive(first)).data for _ in range(2)] == [
+                '{"data":1}',
+                '{"data":"two"}',
+            ]
             assert await asyncio.to_thread(channel.close, 4000, "why") == 1
             message = await receive(first)
             assert (message.data, message.extra) == (4000, "why")
