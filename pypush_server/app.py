@@ -199,6 +199,26 @@ async def clock_pusher(app: web.Application):
         task.cancel()
 
 
+BUNDLE_PREFIX = "/pypush/"
+ASSETS_PREFIX = BUNDLE_PREFIX + "v-"
+CACHE_FOREVER = "public, max-age=31536000, immutable"
+
+
+async def cache_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Warm visits load only what changed.
+
+    The bundle's assets live under a folder named after their hash, so they are
+    cached for a year; everything else static (the loader, PyScript's entry,
+    the demo's files) is revalidated on each visit (a 304 when unchanged).
+    """
+    if request.method != "GET" or response.status != 200:
+        return
+    if request.path.startswith(ASSETS_PREFIX):
+        response.headers["Cache-Control"] = CACHE_FOREVER
+    elif request.path.startswith((BUNDLE_PREFIX, "/demo/")):
+        response.headers.setdefault("Cache-Control", "no-cache")
+
+
 async def close_sockets_on_shutdown(app: web.Application) -> None:
     sockets = app[channels_key].all_sockets()
     await close_sockets(sockets, *CLOSE_GOING_AWAY)
@@ -238,7 +258,8 @@ def make_app(
         app.router.add_get(path, demo_page(path, template, substitutions))
     app.router.add_post("/demo/chat", demo_chat)
     app.router.add_static("/demo/", DEMO)
-    app.router.add_static("/pypush/", bundle_dir)
+    app.router.add_static(BUNDLE_PREFIX, bundle_dir)
+    app.on_response_prepare.append(cache_headers)
     for prefix, directory in static:
         app.router.add_static(prefix, directory)
     app.router.add_get(PUSH_PATH + "{channel}", push_socket)

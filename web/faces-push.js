@@ -87,27 +87,55 @@
   var pyscriptPage = !!document.querySelector(
     'script[type="module"][src$="pyscript/core.js"], script[type="py"], script[type="mpy"]');
   var interpreter = (script && script.dataset.interpreter) || (pyscriptPage ? "pyscript" : "pyodide");
+  // The assets folder: "./" here, "./v-<hash>/" in a bundle (pypush_server/bundle.py
+  // rewrites this line), so that its files can be cached for good under their name.
+  var assets = "./";
+  var at = new URL(assets, base).href;
   var runtimes = {
     pyodide: {
       files: ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
               "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json"],
+      package: "pypush.json",  // {path: source text}
+      preload: [["modulepreload", "pyodide/pyodide.asm.mjs"], ["fetch", "pyodide/pyodide.asm.wasm"],
+                ["fetch", "pyodide/python_stdlib.zip"], ["fetch", "pyodide/pyodide-lock.json"]],
       load: async function () {
-        var module = await import(base + "pyodide/pyodide.mjs");
-        var pyodide = await failFast(module.loadPyodide({ indexURL: base + "pyodide/" }));
+        var module = await import(at + "pyodide/pyodide.mjs");
+        var pyodide = await failFast(module.loadPyodide({ indexURL: at + "pyodide/" }));
         pyodide.pyimport("sys").path.insert(0, "/pypush-lib");
         return { runtime: pyodide, FS: pyodide.FS, lib: "/pypush-lib/" };
       }
     },
     micropython: {
       files: ["micropython/micropython.mjs", "micropython/micropython.wasm"],
+      package: "pypush-mpy.json",  // {path: base64 bytecode}: no compiling at start-up
+      preload: [["fetch", "micropython/micropython.wasm"]],
       load: async function () {
-        var module = await import(base + "micropython/micropython.mjs");
+        var module = await import(at + "micropython/micropython.mjs");
         var heapsize = Number(script && script.dataset.heapsize) || 16 * 1024 * 1024;
         var mp = await failFast(module.loadMicroPython({ heapsize: heapsize }));
         return { runtime: mp, FS: mp.FS, lib: "/lib/" };  // /lib is on MicroPython's sys.path
       }
     }
   };
+
+  // Preload hints: the runtime's later files download while its first ones run.
+  function preload(runtime) {
+    runtime.preload.forEach(function (hint) {
+      var link = document.createElement("link");
+      link.rel = hint[0] === "modulepreload" ? "modulepreload" : "preload";
+      if (hint[0] === "fetch") { link.as = "fetch"; link.crossOrigin = "anonymous"; }
+      link.href = at + hint[1];
+      document.head.appendChild(link);
+    });
+  }
+
+  function contents(path, text) {
+    // Bytecode travels as base64; source as text.
+    if (!/\.mpy$/.test(path)) return text;
+    var bytes = atob(text), array = new Uint8Array(bytes.length);
+    for (var i = 0; i < bytes.length; i++) array[i] = bytes.charCodeAt(i);
+    return array;
+  }
 
   function writeFiles(FS, root, files) {
     Object.keys(files).forEach(function (path) {
@@ -116,7 +144,7 @@
         dir += "/" + parts[i];
         try { FS.mkdir(dir); } catch (e) { /* exists */ }
       }
-      FS.writeFile(root + path, files[path]);
+      FS.writeFile(root + path, contents(path, files[path]));
     });
   }
 
@@ -173,10 +201,11 @@
     }
     var runtime = runtimes[interpreter];
     if (!runtime) throw new Error("unknown data-interpreter \"" + interpreter + "\" (pyodide or micropython)");
+    if (document.head) preload(runtime);
     var [loaded, files] = await Promise.all([
       runtime.load(),
-      fetch(base + "pypush.json").then(function (response) {
-        if (!response.ok) throw new Error("GET " + base + "pypush.json answered " + response.status);
+      fetch(at + runtime.package).then(function (response) {
+        if (!response.ok) throw new Error("GET " + at + runtime.package + " answered " + response.status);
         return response.json();
       })
     ]);
@@ -187,9 +216,10 @@
   // Only on failure: name the bundle files the server does not have, since
   // Pyodide's own message for a missing file can be as vague as "exit(1)".
   async function missingFiles() {
-    var files = (runtimes[interpreter] || { files: [] }).files.concat(["pypush.json"]);
+    var runtime = runtimes[interpreter] || { files: [], package: [] };
+    var files = runtime.files.concat(runtime.package);
     var answers = await Promise.all(files.map(function (file) {
-      return fetch(base + file, { method: "HEAD" }).then(
+      return fetch(at + file, { method: "HEAD" }).then(
         function (response) { return response.ok ? null : file + " answered " + response.status; },
         function () { return file + " could not be fetched"; });
     }));

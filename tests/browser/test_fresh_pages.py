@@ -57,7 +57,7 @@ MISSING = {
         "pyodide": "pyodide/python_stdlib.zip",
         "micropython": "micropython/micropython.mjs",
     },
-    "package": {"pyodide": "pypush.json", "micropython": "pypush.json"},
+    "package": {"pyodide": "pypush.json", "micropython": "pypush-mpy.json"},
 }
 
 

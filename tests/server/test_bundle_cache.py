@@ -1,0 +1,75 @@
+"""The bundle's layout and how serve.py lets browsers cache it (warm visits, issue 5)."""
+
+import base64
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from pypush_server.app import CACHE_FOREVER
+from pypush_server.bundle import assets_folder, write_bundle
+from tests.support import start_server, stop_server
+
+MPY_MAGIC = b"M\x06"  # .mpy format 6: what MicroPython 1.27 imports
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    return write_bundle(tmp_path_factory.mktemp("bundle"))
+
+
+def test_the_loader_names_the_hashed_assets_folder(bundle):
+    folder = assets_folder(bundle)
+    assert folder.startswith("v-") and len(folder) == 14
+    loader = (bundle / "faces-push.js").read_text()
+    assert 'var assets = "./%s/";' % folder in loader
+    for name in ("pyodide/pyodide.asm.wasm", "micropython/micropython.wasm", "pypush.json"):
+        assert (bundle / folder / name).is_file(), name
+
+
+def test_a_changed_package_gets_a_new_folder_and_the_old_one_goes(bundle, monkeypatch):
+    import pypush_server.bundle as module
+
+    before = assets_folder(bundle)
+    monkeypatch.setattr(module, "package_manifest", lambda: '{"pypush/x.py": "changed"}')
+    write_bundle(bundle)
+    after = assets_folder(bundle)  # exactly one folder: the old one was removed
+    assert after != before
+    monkeypatch.undo()
+    write_bundle(bundle)
+    assert assets_folder(bundle) == before  # the hash depends on the contents only
+
+
+def test_micropython_gets_the_package_as_bytecode_of_every_module(bundle):
+    folder = bundle / assets_folder(bundle)
+    sources = json.loads((folder / "pypush.json").read_text())
+    compiled = json.loads((folder / "pypush-mpy.json").read_text())
+    assert sorted(compiled) == sorted(name[: -len(".py")] + ".mpy" for name in sources)
+    for name, data in compiled.items():
+        assert base64.b64decode(data).startswith(MPY_MAGIC), name
+
+
+def get(url: str) -> tuple[int, dict]:
+    request = urllib.request.Request(url, method="GET")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+
+
+def test_serve_caches_assets_for_good_and_revalidates_the_loader(tmp_path):
+    process, base_url = start_server(tmp_path / "serve.log")
+    try:
+        status, headers = get(base_url + "/pypush/faces-push.js")
+        assert status == 200 and headers["Cache-Control"] == "no-cache"
+        loader = urllib.request.urlopen(base_url + "/pypush/faces-push.js").read().decode()
+        folder = loader.split('var assets = "./', 1)[1].split("/", 1)[0]
+        status, headers = get(base_url + "/pypush/%s/micropython/micropython.wasm" % folder)
+        assert status == 200 and headers["Cache-Control"] == CACHE_FOREVER
+        assert headers["Content-Type"] == "application/wasm"  # streaming compile + code cache
+        status, headers = get(base_url + "/pypush/%s/no-such-file" % folder)
+        assert status == 404 and "immutable" not in headers.get("Cache-Control", "")
+    finally:
+        stop_server(process)
