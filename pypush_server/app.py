@@ -47,6 +47,7 @@ DEMO_CHANNELS = ("clock", "chat")
 CHAT_MAX_CHARS = 500
 
 demo_ids_key = web.AppKey("demo_ids", dict)
+bundle_key = web.AppKey("bundle", Path)
 
 
 def origin_allowed(request: web.Request) -> bool:
@@ -258,6 +259,7 @@ def make_app(
         app.router.add_get(path, demo_page(path, template, substitutions))
     app.router.add_post("/demo/chat", demo_chat)
     app.router.add_static("/demo/", DEMO)
+    app[bundle_key] = bundle_dir
     app.router.add_static(BUNDLE_PREFIX, bundle_dir)
     app.on_response_prepare.append(cache_headers)
     for prefix, directory in static:

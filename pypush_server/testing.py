@@ -18,7 +18,8 @@ from typing import Any
 from aiohttp import web
 
 from pypush_server.api import channels_key, faults_key, listener_key
-from pypush_server.app import make_app
+from pypush_server.app import bundle_key, make_app
+from pypush_server.bundle import assets_folder
 from pypush_server.channels import CLOSE_GOING_AWAY, close_sockets, encode_message
 from pypush_server.config import ServerConfig
 from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Listener
@@ -160,6 +161,11 @@ class PushTestServer:
     def script_url(self) -> str:
         """The bundle's ``faces-push.js``, for a page's ``<script src>``."""
         return self.base_url + "/pypush/faces-push.js"
+
+    @property
+    def assets_url(self) -> str:
+        """The bundle's hashed assets folder (``.../pypush/v-<hash>/``): the runtimes live here."""
+        return "%s/pypush/%s/" % (self.base_url, assets_folder(self._app[bundle_key]))
 
     def add_page(self, name: str, html: str) -> str:
         """Serve ``html`` at ``/pages/NAME`` (same origin as the push endpoint); its URL."""
