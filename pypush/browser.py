@@ -23,7 +23,6 @@ import js
 from pypush.core import PushRegistry
 from pypush.errors import PushArgumentError, PushError, UnknownClientError
 from pypush.platform import Platform, Socket, SocketEvents
-from pypush.subscribe import Subscription
 
 _type_of = ffi.js_function("v", "return v === null ? 'null' : typeof v")
 _truthy = ffi.js_function("v", "return !!v")
@@ -387,13 +386,16 @@ push = PythonApi(registry)
 """``faces.push`` for Python: ``push.init(...)``, ``push.open(id)``, ``push.close(id)``."""
 
 
-def subscribe(url: str, channel: str) -> Subscription:
+def subscribe(url: str, channel: str) -> "pypush.subscribe.Subscription":  # noqa: F821
     """``async for message in subscribe(url, channel)``: messages as Python values.
 
     Reconnects like ``faces.push``; the iteration ends on the final close, whose
     code is then ``subscription.close_code``. Breaking out of ``async with
     subscribe(...) as messages`` or cancelling the task closes the socket.
     """
+    # Imported here: asyncio costs a JavaScript-only page start-up time for nothing.
+    from pypush.subscribe import Subscription
+
     return Subscription(registry, url, channel, ffi.to_python)
 
 
