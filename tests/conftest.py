@@ -1,4 +1,5 @@
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -7,13 +8,11 @@ from tests.support import PushServer, start_server, stop_server
 pytest_plugins = ["pytester"]
 
 
-@pytest.fixture
-def start_push_server(tmp_path) -> Iterator[Callable[..., PushServer]]:
-    """Start a dedicated serve.py with extra command-line options; stopped after the test."""
+def _server_starter(folder: Path) -> tuple[Callable[..., PushServer], list]:
     processes = []
 
     def start(*options: str) -> PushServer:
-        log_path = tmp_path / ("serve-%d.log" % len(processes))
+        log_path = folder / ("serve-%d.log" % len(processes))
         process, base_url = start_server(log_path, *options)
         processes.append(process)
         server = PushServer(base_url)
@@ -21,7 +20,26 @@ def start_push_server(tmp_path) -> Iterator[Callable[..., PushServer]]:
         server.log_path = log_path
         return server
 
-    yield start
+    return start, processes
+
+
+def _stop_all(processes: list) -> None:
     for process in processes:
         if process.poll() is None:
             stop_server(process)
+
+
+@pytest.fixture
+def start_push_server(tmp_path) -> Iterator[Callable[..., PushServer]]:
+    """Start a dedicated serve.py with extra command-line options; stopped after the test."""
+    start, processes = _server_starter(tmp_path)
+    yield start
+    _stop_all(processes)
+
+
+@pytest.fixture(scope="module")
+def start_module_server(tmp_path_factory) -> Iterator[Callable[..., PushServer]]:
+    """Like ``start_push_server``, for a server the tests of one module share."""
+    start, processes = _server_starter(tmp_path_factory.mktemp("servers"))
+    yield start
+    _stop_all(processes)

@@ -9,6 +9,8 @@ import urllib.parse
 
 import pytest
 
+from pypush_server.bundle import assets_folder, write_bundle
+from tests.browser.conftest import HARNESS_PATH, PushPage
 from tests.support import ROOT, wait_until
 
 
@@ -61,21 +63,32 @@ MISSING = {
 }
 
 
+@pytest.fixture(scope="module")
+def broken_bundles(tmp_path_factory, start_module_server):
+    """A serve.py that also serves one broken copy of the bundle per breakage,
+    at /broken-KIND/: each lacks the files MISSING names (on any engine, no routing)."""
+    mounts = []
+    for kind, files in MISSING.items():
+        bundle = write_bundle(tmp_path_factory.mktemp("broken-" + kind))
+        for name in files.values():
+            (bundle / assets_folder(bundle) / name).unlink()
+        mounts += ["--static", "/broken-%s/=%s" % (kind, bundle)]
+    return start_module_server(*mounts)
+
+
 @pytest.mark.parametrize("breakage", ["wasm", "runtime", "package", "no-webassembly"])
-def test_S5_ready_rejects_with_a_clear_error_when_boot_fails(fresh_page, breakage):
-    page = fresh_page.page
+def test_S5_ready_rejects_with_a_clear_error_when_boot_fails(fresh_page, broken_bundles, breakage):
+    page = PushPage(fresh_page.page, broken_bundles, fresh_page.interpreter)
     if breakage == "no-webassembly":
-        page.add_init_script("delete window.WebAssembly")
+        page.open_harness(HARNESS_PATH + "?nowasm=1", wait_ready=False)
         expected = "this browser has no WebAssembly"
     else:
-        missing = MISSING[breakage][fresh_page.interpreter]
-        page.route("**/" + missing, lambda route: route.fulfill(status=404, body="gone"))
-        expected = missing + " answered 404"
-    fresh_page.open_harness(wait_ready=False)
+        page.open_harness(HARNESS_PATH + "?bundle=/broken-%s/" % breakage, wait_ready=False)
+        expected = MISSING[breakage][fresh_page.interpreter] + " answered 404"
     message = page.evaluate("pypush.ready.then(() => 'resolved', (e) => e.message)")
     assert message.startswith("pypush could not start Python"), message
     assert expected in message, message
-    wait_until(lambda: any("could not start" in line for line in fresh_page.console))
+    wait_until(lambda: any("could not start" in line for line in page.console))
     # Afterwards every call says why instead of queueing forever.
     after = page.evaluate(
         "() => { try { faces.push.init('late', 'ws://127.0.0.1:1/x?y', 'x'); return 'no error'; }"

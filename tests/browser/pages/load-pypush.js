@@ -1,8 +1,12 @@
 // Includes the pypush loader, on the interpreter the page's ?interpreter= names
 // (data-interpreter="micropython"), Pyodide otherwise. A parser-blocking script
 // may document.write the tag, so the loader runs exactly as a static tag would.
+// ?bundle=/other/ loads the bundle from another folder (S5's broken bundles);
+// ?nowasm=1 takes WebAssembly away first, on any engine (S5).
 (function () {
-  var interpreter = new URLSearchParams(location.search).get("interpreter");
-  document.write('<script src="/pypush/faces-push.js"' +
+  var query = new URLSearchParams(location.search);
+  var interpreter = query.get("interpreter");
+  if (query.get("nowasm")) delete window.WebAssembly;
+  document.write('<script src="' + (query.get("bundle") || "/pypush/") + 'faces-push.js"' +
     (interpreter ? ' data-interpreter="' + interpreter + '"' : "") + "><\/script>");
 })();
