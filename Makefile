@@ -19,6 +19,7 @@ demo: setup
 
 test: setup $(TEST_OK)
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-webkit.sh
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m pytest $(PYTEST_ARGS)

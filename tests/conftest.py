@@ -1,3 +1,4 @@
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -6,6 +7,18 @@ import pytest
 from tests.support import PushServer, start_server, stop_server
 
 pytest_plugins = ["pytester"]
+
+ENGINES = ("chromium", "webkit")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engine",
+        choices=(*ENGINES, "all"),
+        default=os.environ.get("PYPUSH_ENGINE", "all"),
+        help="browser engine(s) for tests/browser: chromium (Playwright), webkit "
+        "(WebKitGTK through Selenium), or all (the default; env PYPUSH_ENGINE)",
+    )
 
 
 def _server_starter(folder: Path) -> tuple[Callable[..., PushServer], list]:

@@ -1,4 +1,10 @@
-"""Fixtures for the browser tests: a real serve.py, the system Chromium, booted pages.
+"""Fixtures for the browser tests: a real serve.py, two engines, booted pages.
+
+Every browser test runs on each engine (``engine``: Chromium through Playwright,
+WebKit through Selenium and WebKitWebDriver, :mod:`tests.browser.webkit`, which
+answers the same Page calls) and each interpreter (``interpreter``). Tests
+marked ``chromium_only`` need a Chromium feature and say which next to the mark.
+``--engine chromium|webkit`` (or ``PYPUSH_ENGINE``) runs one engine.
 
 Booting Pyodide takes seconds, so most tests share one booted page and keep
 apart by using fresh clientIds and channels. Tests that need a pristine page
@@ -13,6 +19,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
+from tests.browser.webkit import launch_webkit, virtual_display
+from tests.conftest import ENGINES
 from tests.support import Channel, PushServer, start_server, stop_server, wait_until
 
 HARNESS_PATH = "/test/harness.html"
@@ -52,11 +60,42 @@ def launch_chromium(playwright: Playwright, *extra_args: str) -> Browser:
     )
 
 
+@pytest.fixture(scope="session", params=ENGINES)
+def engine(request) -> str:
+    """Every browser test runs on Chromium and on WebKit (``--engine`` picks one)."""
+    return request.param
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect (not skip) what does not run: the other engine, or WebKit for chromium_only."""
+    wanted = config.getoption("--engine")
+    keep, drop = [], []
+    for item in items:
+        engine = getattr(item, "callspec", None) and item.callspec.params.get("engine")
+        if engine and (
+            (wanted != "all" and engine != wanted)
+            or (engine != "chromium" and item.get_closest_marker("chromium_only"))
+        ):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
-def browser(playwright) -> Iterator[Browser]:
-    browser = launch_chromium(playwright)
-    yield browser
-    browser.close()
+def browser(request, engine) -> Iterator[Browser]:
+    """The engine's browser: Debian's Chromium, or WebKitGTK's MiniBrowser on Xvfb."""
+    if engine == "chromium":
+        browser = launch_chromium(request.getfixturevalue("playwright"))
+        yield browser
+        browser.close()
+    else:
+        with virtual_display():
+            browser = launch_webkit()
+            yield browser
+            browser.close()
 
 
 class PushPage:
