@@ -70,6 +70,27 @@ _message_handler = ffi.js_function(
     };""",
 )
 
+# WebKit: a connection it refuses to even try (a blocked port such as 1 or 6000) fires
+# `error` and goes CLOSED, but never fires `close`: the client would stay connecting for
+# ever. So when `close` has not come graceMs after an error before open, make it (1006,
+# as Chromium reports the same failure). The flag keeps it to one onClose either way.
+_watch_close = ffi.js_function(
+    "ws",
+    "onClose",
+    "graceMs",
+    """let closed = false, opened = false;
+    ws.addEventListener('open', () => { opened = true; });
+    ws.onclose = (event) => { if (!closed) { closed = true; onClose(event); } };
+    ws.onerror = () => {
+        if (opened) return;
+        setTimeout(() => {
+            if (closed || ws.readyState !== 3) return;  // CLOSED
+            ws.onclose(new CloseEvent('close', { code: 1006, reason: '', wasClean: false }));
+        }, graceMs);
+    };""",
+)
+CLOSE_GRACE_MS = 1000
+
 live_proxies = 0
 """Proxies of Python callables this module created and has not yet released (R1)."""
 
@@ -120,7 +141,7 @@ class _BrowserSocket(Socket):
         )
         ws.onopen = self.handlers[0]
         ws.onmessage = _message_handler(self.handlers[1], self.handlers[2])
-        ws.onclose = self.handlers[3]
+        _watch_close(ws, self.handlers[3], CLOSE_GRACE_MS)
 
     def close(self) -> None:
         self.ws.close()
@@ -130,6 +151,7 @@ class _BrowserSocket(Socket):
         ws.onopen = None
         ws.onmessage = None
         ws.onclose = None
+        ws.onerror = None
         for handler in self.handlers:
             _release(handler)
         self.handlers = ()

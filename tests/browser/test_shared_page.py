@@ -259,6 +259,22 @@ def test_E7_an_unknown_channel_id_is_refused_with_1008_and_no_retry(push_page, c
     assert "error" not in push_page.kinds(cid)
 
 
+def test_E7_a_first_connection_the_browser_will_not_even_try_ends_in_one_onclose_1006(push_page):
+    """Port 1 is on both engines' blocked-port lists. Chromium fires error then close;
+    WebKit fires error only and never close, which would leave the client connecting
+    for ever: pypush closes it itself (1006) when no close event follows."""
+    cid = new_id()
+    push_page.evaluate(
+        "([id, url]) => initRecorded(id, url, 'blocked', null, true)",
+        [cid, "ws://127.0.0.1:1/jakarta.faces.push/blocked?x"],
+    )
+    [close] = push_page.wait_for(cid, "close", timeout=10)
+    assert close == ["close", 1006, "blocked", {"event": "close", "code": 1006, "reason": ""}]
+    assert push_page.state(cid) == "idle"  # E7: the first attempt failed, so no retry
+    assert push_page.kinds(cid) == ["close"]
+    assert push_page.evaluate("(id) => stamps[id].length", cid) == 1  # exactly one onclose
+
+
 def test_C1_close_gives_one_onclose_and_no_reconnect(push_page, channel):
     cid = new_id()
     push_page.init(cid, channel)
