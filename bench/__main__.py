@@ -1,233 +1,171 @@
-"""``python -m bench``: ready time and CPU per message, pypush against its floors.
+"""``python -m bench``: pypush in Chromium against its JavaScript and Python floors.
 
-A first cut of issue 5's suite (latency, memory, warm visits and the chart are
-still to come). In headless Chromium against the in-process push server it
-measures, each as the median of ``--runs`` runs with min and max:
+Measures, in headless Chromium against the real push server (the aiohttp
+application of ``serve.py``, in-process), each figure the median of ``--runs``
+runs with min and max:
 
-- ready: navigation start to the first ``onopen`` (pypush), or to the
-  interpreter being loaded (bare boot), in a new browser context (cold);
-- burst: ``--messages`` messages of about 100 bytes pushed as fast as the
-  server can to one client: messages per second and main-thread CPU time per
-  message (Chrome's ``TaskDuration`` from ``Performance.getMetrics``).
+- ready time, cold (new browser context) and warm (second visit, HTTP cache in
+  place): navigation start to the first onopen, or to the interpreter being
+  loaded for the bare boots;
+- bursts of ``--messages`` messages of ~100 B and ``--large-messages`` JSON
+  objects of ~10 KB: messages per second and main-thread CPU per message;
+- latency of ``--probes`` sparse messages, p50 and p99, server send to the
+  page's handler, on one clock;
+- JS heap after ``gc()`` (idle and after the bursts) and WebAssembly memory.
 
-Targets: the plain JavaScript page (the JavaScript floor), and per interpreter
-the simplest Python ``onmessage`` (the Python floor) and pypush. Results go to
-``bench-results/`` as JSON and a Markdown table.
+Targets: the plain JavaScript page (JavaScript floor), and per interpreter the
+bare boot, the simplest Python ``onmessage`` (Python floor) and pypush. Runs
+are interleaved (run 1 of every target, then run 2, ...; the order rotates)
+so ratios compare runs measured close together. Writes ``results.json``,
+``results.md`` and ``chart.png`` into ``--out``.
 """
 
 import argparse
 import json
-import platform
-import statistics
+import shutil
+import sys
 import time
+import traceback
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from bench.analysis import comparisons, summaries
+from bench.chart import draw
+from bench.echo import EchoServer
+from bench.machine import describe, load_average
+from bench.measure import Runner, Workload
+from bench.pages import INTERPRETERS, pages
+from bench.payloads import frame_bytes, large_message, small_message
+from bench.report import markdown
 from pypush_server.pytest_plugin import CHROMIUM_ARGS, CHROMIUM_NAMES
 from pypush_server.testing import PushTestServer
 
-INTERPRETERS = ("pyodide", "micropython")
-COUNTER_JS = """
-<script>
-  window.received = 0; window.firstAt = 0; window.lastAt = 0;
-  window.handler = function (message) {
-    if (!received) firstAt = performance.now();
-    received++; lastAt = performance.now();
-  };
-  window.opened = function () { window.readyAt = performance.now(); };
-</script>"""
-
-# The bare interpreter: booted straight from the bundle, nothing else.
-BOOT = {
-    "pyodide": "const { loadPyodide } = await import('/pypush/pyodide/pyodide.mjs');"
-    " const py = await loadPyodide({ indexURL: '/pypush/pyodide/' });",
-    "micropython": "const { loadMicroPython } ="
-    " await import('/pypush/micropython/micropython.mjs');"
-    " const py = await loadMicroPython({ heapsize: 16 * 1024 * 1024 });",
-}
-# The Python floor: the simplest onmessage that parses and calls the handler.
-FLOOR_PYTHON = {
-    "pyodide": "from pyodide.ffi import create_proxy",
-    "micropython": "from jsffi import create_proxy",
-}
+# Precise (unquantised) performance.memory, and gc() for the page.
+MEMORY_ARGS = ("--enable-precise-memory-info", "--js-flags=--expose-gc")
+DEFAULTS = {"runs": 5, "messages": 20_000, "large_messages": 2_000, "probes": 200}
+QUICK = {"runs": 1, "messages": 2_000, "large_messages": 200, "probes": 50}
 
 
-def pages(url: str) -> dict[str, str]:
-    """Every target page, by name."""
-    result = {
-        "js-floor": COUNTER_JS
-        + """<script>
-            const ws = new WebSocket(%s);
-            ws.onopen = opened;
-            ws.onmessage = (event) => handler(JSON.parse(event.data).data);
-        </script>"""
-        % json.dumps(url),
-    }
-    for interpreter in INTERPRETERS:
-        result["bare-" + interpreter] = (
-            COUNTER_JS
-            + """<script type="module">
-            %s window.readyAt = performance.now();
-        </script>"""
-            % BOOT[interpreter]
-        )
-        result["py-floor-" + interpreter] = (
-            COUNTER_JS
-            + """<script type="module">
-            %s
-            py.runPython(`
-import js
-%s
-def onmessage(event):
-    js.handler(js.JSON.parse(event.data).data)
-ws = js.WebSocket.new(%s)
-ws.onopen = create_proxy(lambda event: js.opened())
-ws.onmessage = create_proxy(onmessage)
-`);
-        </script>"""
-            % (BOOT[interpreter], FLOOR_PYTHON[interpreter], json.dumps(url))
-        )
-        result["pypush-" + interpreter] = (
-            COUNTER_JS
-            + """
-            <script src="/pypush/faces-push.js" data-interpreter="%s"></script>
-            <script>faces.push.init('b', %s, 'bench', opened, handler, null, null, null, true);
-            </script>"""
-            % (interpreter, json.dumps(url))
-        )
-    return result
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__.splitlines()[0].split(": ", 1)[1]
+    )
+    parser.add_argument("--runs", type=int, help="runs per target (default 5)")
+    parser.add_argument("--messages", type=int, help="messages in the 100 B burst (20000)")
+    parser.add_argument(
+        "--large-messages", type=int, help="objects in the 10 KB burst (default 2000)"
+    )
+    parser.add_argument("--probes", type=int, help="sparse latency messages (default 200)")
+    parser.add_argument("--out", type=Path, default=Path("bench-results"), help="results folder")
+    parser.add_argument(
+        "--only",
+        metavar="NAME[,NAME]",
+        help="targets to run: names (js-floor, bare-pyodide, py-floor-micropython, "
+        "pypush-pyodide, ...) or an interpreter (pyodide, micropython) for its three",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 1 run, 2000/200 messages, 50 probes (explicit options still win)",
+    )
+    args = parser.parse_args(argv)
+    for key, value in (QUICK if args.quick else DEFAULTS).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    if min(args.messages, args.large_messages, args.probes) < 2:
+        parser.error("every message count must be at least 2")
+    return args
 
 
-def summary(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+def select(names: list[str], only: str | None) -> list[str]:
+    """The targets ``--only`` names, in report order (all of them without it)."""
+    if not only:
+        return names
+    wanted = [word.strip() for word in only.split(",") if word.strip()]
+    unknown = [w for w in wanted if w not in names and w not in INTERPRETERS]
+    if unknown:
+        raise SystemExit("unknown target %s; known: %s" % (unknown, ", ".join(names)))
+    return [n for n in names if n in wanted or any(n.endswith("-" + w) for w in wanted)]
 
 
-def measure(browser, server: PushTestServer, name: str, url: str, messages: int) -> dict:
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(url)
-    page.wait_for_function("window.readyAt !== undefined", timeout=120_000)
-    result = {"ready_ms": page.evaluate("readyAt")}
-    if not name.startswith("bare-"):
-        server.wait_for_sockets("bench", 1)
-        cdp = context.new_cdp_session(page)
-        cdp.send("Performance.enable")
-        before = _metrics(cdp)
-        payload = "x" * 80
-        server.send_many("bench", [{"n": n, "p": payload} for n in range(messages)])
-        page.wait_for_function("received === %d" % messages, timeout=300_000)
-        after = _metrics(cdp)
-        span = page.evaluate("lastAt - firstAt") / 1000
-        result["messages_per_s"] = messages / span if span else float("inf")
-        result["cpu_us_per_message"] = (
-            (after["TaskDuration"] - before["TaskDuration"]) * 1e6 / messages
-        )
-        result["script_us_per_message"] = (
-            (after["ScriptDuration"] - before["ScriptDuration"]) * 1e6 / messages
-        )
-    context.close()
-    return result
-
-
-def _metrics(cdp) -> dict:
-    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--messages", type=int, default=20_000)
-    parser.add_argument("--out", type=Path, default=Path("bench-results"))
-    args = parser.parse_args()
-    import shutil
-
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    load_at_start = load_average()
+    workload = Workload(
+        small=[small_message(n) for n in range(args.messages)],
+        large=[large_message(n) for n in range(args.large_messages)],
+        probes=args.probes,
+    )
     executable = next(filter(None, (shutil.which(n) for n in CHROMIUM_NAMES)), None)
-    results: dict[str, dict] = {}
-    with PushTestServer() as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
+    failures: list[dict] = []
+    with PushTestServer() as server, EchoServer() as echo, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=[*CHROMIUM_ARGS, *MEMORY_ARGS]
+        )
         channel = server.channel("bench")
-        urls = {
-            name: server.add_page(name + ".html", html) for name, html in pages(channel.url).items()
-        }
-        for name, url in urls.items():
-            runs = [measure(browser, server, name, url, args.messages) for _ in range(args.runs)]
-            results[name] = {key: summary([run[key] for run in runs]) for key in runs[0]}
-            print(
-                name,
-                json.dumps({k: round(v["median"], 2) for k, v in results[name].items()}),
-                flush=True,
-            )
+        all_pages = pages(channel.url, server.assets_url)
+        names = select(list(all_pages), args.only)
+        urls = {name: server.add_page(name + ".html", all_pages[name]) for name in names}
+        runner = Runner(browser, server, channel, echo, workload)
+        runs: dict[str, list] = {name: [None] * args.runs for name in names}
+        for run in range(args.runs):
+            shift = run % len(names)
+            for name in names[shift:] + names[:shift]:
+                began = time.monotonic()
+                try:
+                    runs[name][run] = runner.run(name, urls[name])
+                except Exception as exc:  # record it, keep the other targets' runs
+                    traceback.print_exc()
+                    failures.append({"target": name, "run": run + 1, "error": repr(exc)})
+                print(
+                    "run %d/%d %-22s %5.1f s %s"
+                    % (
+                        run + 1,
+                        args.runs,
+                        name,
+                        time.monotonic() - began,
+                        json.dumps({k: round(v, 2) for k, v in (runs[name][run] or {}).items()}),
+                    ),
+                    flush=True,
+                )
+        machine = describe(browser.version, executable, load_at_start)
         browser.close()
     report = {
-        "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "chromium": executable,
-            "when": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": machine,
+        "config": {
+            "runs": args.runs,
+            "small_messages": args.messages,
+            "small_frame_bytes": frame_bytes(workload.small),
+            "large_messages": args.large_messages,
+            "large_frame_bytes": frame_bytes(workload.large),
+            "probes": args.probes,
+            "probe_spacing_ms": [s * 1000 for s in workload.spacing_s],
+            "chromium_args": [*CHROMIUM_ARGS, *MEMORY_ARGS],
         },
-        "runs": args.runs,
-        "messages": args.messages,
-        "results": results,
-        "ratios": ratios(results),
+        "seconds": time.monotonic() - started,
+        "results": summaries(runs),
+        "comparisons": comparisons(runs),
+        "failures": failures,
+        "runs": runs,
     }
-    args.out.mkdir(exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(report, indent=1))
-    (args.out / "results.md").write_text(markdown(report))
-    print(markdown(report))
-
-
-def ratios(results: dict) -> dict:
-    """The issue's target ratios, from medians measured in the same run."""
-    out = {}
-    for interpreter in INTERPRETERS:
-        pypush, floor, bare = (
-            results["%s-%s" % (kind, interpreter)] for kind in ("pypush", "py-floor", "bare")
-        )
-        out["ready pypush / bare boot, " + interpreter] = (
-            pypush["ready_ms"]["median"] / bare["ready_ms"]["median"]
-        )
-        out["CPU/msg pypush / Python floor, " + interpreter] = (
-            pypush["cpu_us_per_message"]["median"] / floor["cpu_us_per_message"]["median"]
-        )
-    return out
-
-
-def markdown(report: dict) -> str:
-    lines = [
-        "| target | ready ms (min-max) | msgs/s | CPU µs/msg (min-max) |",
-        "|---|---|---|---|",
-    ]
-    for name, result in report["results"].items():
-        ready = result["ready_ms"]
-        row = "| %s | %.0f (%.0f-%.0f) |" % (name, ready["median"], ready["min"], ready["max"])
-        if "cpu_us_per_message" in result:
-            cpu = result["cpu_us_per_message"]
-            row += " %.0f | %.1f (%.1f-%.1f) |" % (
-                result["messages_per_s"]["median"],
-                cpu["median"],
-                cpu["min"],
-                cpu["max"],
-            )
-        else:
-            row += " - | - |"
-        lines.append(row)
-    lines.append("")
-    lines.extend("- %s: **%.2f**" % item for item in report["ratios"].items())
-    machine = report["machine"]
-    lines.append("")
-    lines.append(
-        "%d runs each, %d messages per burst; %s, Python %s, %s."
-        % (
-            report["runs"],
-            report["messages"],
-            machine["platform"],
-            machine["python"],
-            machine["when"],
-        )
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(report, indent=1) + "\n")
+    text = markdown(report)
+    (args.out / "results.md").write_text(text)
+    draw(
+        report["results"],
+        args.out / "chart.png",
+        "pypush bench: median of %d runs, bars min-max; %s, %s cores, Chromium %s, %s"
+        % (args.runs, machine["cpu"], machine["cores"], machine["chromium"], machine["date"]),
     )
-    return "\n".join(lines) + "\n"
+    print(text)
+    print("wrote %s in %.0f s" % (args.out, report["seconds"]))
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
