@@ -55,10 +55,15 @@ _report = ffi.js_function(
     "const e = new Error(message); if (cause) e.cause = cause; globalThis.reportError(e);",
 )
 # E3/E6: parse the frame in JavaScript and hand Python the message, in one crossing.
+# ``collect`` (MicroPython only) runs Python's collector after every ``budget``
+# characters of frames: see ffi_micropython.collector.
 _message_handler = ffi.js_function(
     "onFrame",
     "onBadFrame",
-    """return function (event) {
+    "collect",
+    "budget",
+    """let pending = 0;
+    return function (event) {
         const text = event.data;
         if (typeof text !== 'string')
             return onBadFrame('a binary frame, expected JSON text', event);
@@ -67,8 +72,11 @@ _message_handler = ffi.js_function(
         if (frame === null || typeof frame !== 'object' || !('data' in frame))
             return onBadFrame('JSON without a "data" property', event);
         onFrame(frame.data, event);
+        if (collect && (pending += text.length) >= budget) { pending = 0; collect(); }
     };""",
 )
+_collect = ffi.collector()
+COLLECT_EVERY_CHARS = 1 << 20
 
 # WebKit: a connection it refuses to even try (a blocked port such as 1 or 6000) fires
 # `error` and goes CLOSED, but never fires `close`: the client would stay connecting for
@@ -140,7 +148,9 @@ class _BrowserSocket(Socket):
             _proxy(self.on_close),
         )
         ws.onopen = self.handlers[0]
-        ws.onmessage = _message_handler(self.handlers[1], self.handlers[2])
+        ws.onmessage = _message_handler(
+            self.handlers[1], self.handlers[2], _collect, COLLECT_EVERY_CHARS
+        )
         _watch_close(ws, self.handlers[3], CLOSE_GRACE_MS)
 
     def close(self) -> None:

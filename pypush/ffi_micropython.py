@@ -1,5 +1,6 @@
 """The few FFI primitives :mod:`pypush.browser` needs, for MicroPython's ``jsffi``."""
 
+import gc
 import json
 
 import js
@@ -28,3 +29,14 @@ def to_python(value: object) -> object:
     if isinstance(value, JsProxy):
         return json.loads(js.JSON.stringify(value))
     return value
+
+
+def collector() -> object:
+    """``gc.collect`` for JavaScript to call after every megabyte or so of messages.
+
+    Each message reaches Python as a proxy that keeps its JavaScript object alive
+    until MicroPython's collector frees the proxy. That collector runs on Python
+    heap pressure, which a proxy hardly makes: large messages would pile up in the
+    JavaScript heap (about 3 MB after 2,000 messages of 10 KB, before this).
+    """
+    return jsffi.create_proxy(gc.collect)

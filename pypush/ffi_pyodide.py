@@ -25,3 +25,8 @@ def to_python(value: object) -> object:
     if isinstance(value, JsProxy):
         return value.to_py()
     return None if type(value).__name__ == "JsNull" else value
+
+
+def collector() -> None:
+    """Pyodide frees a message's proxy when the call returns: no collector needed."""
+    return None
