@@ -1,6 +1,7 @@
 # pypush: two commands do everything on a fresh machine.
 #   make demo   set up what the server needs (first time only) and serve http://127.0.0.1:8080
 #   make test   set up everything the tests need (first time only) and run every test
+#   make bench  set up, then run the benchmarks (python -m bench; BENCH_ARGS='--quick')
 # Each set-up step runs again only when its inputs change (stamp files).
 
 VENV      := .venv
@@ -10,9 +11,10 @@ PORT      ?= 8080
 SOAK_SECONDS ?= 120
 SERVE_OK  := $(VENV)/.installed-serve
 TEST_OK   := $(VENV)/.installed-test
+BENCH_OK  := $(VENV)/.installed-bench
 WEB_OK    := web/node_modules/.installed
 
-.PHONY: demo test soak setup
+.PHONY: demo test soak bench setup
 
 demo: setup
 	$(PYTHON) serve.py --host $(HOST) --port $(PORT)
@@ -29,6 +31,11 @@ soak: setup $(TEST_OK)
 	bash scripts/ensure-chromium.sh
 	SOAK_SECONDS=$(SOAK_SECONDS) $(PYTHON) -m pytest -m soak tests/browser/test_soak.py
 
+# The benchmarks: figures into bench-results/ (see README, Benchmarks).
+bench: setup $(BENCH_OK)
+	bash scripts/ensure-chromium.sh
+	$(PYTHON) -m bench $(BENCH_ARGS)
+
 setup: $(SERVE_OK) $(WEB_OK)
 
 $(PYTHON):
@@ -40,6 +47,10 @@ $(SERVE_OK): pyproject.toml | $(PYTHON)
 
 $(TEST_OK): pyproject.toml | $(PYTHON)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+$(BENCH_OK): pyproject.toml | $(PYTHON)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	touch $@
 
 # The browser runtimes, pinned by web/package-lock.json, from the npm registry.
