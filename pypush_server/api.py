@@ -7,7 +7,6 @@ any client that sends ``Authorization: Bearer <token>`` may use it.
 import hmac
 import ipaddress
 import json
-import logging
 
 from aiohttp import web
 
@@ -21,8 +20,7 @@ from pypush_server.channels import (
 )
 from pypush_server.config import ServerConfig
 from pypush_server.faults import KINDS, Faults, Listener
-
-log = logging.getLogger("pypush.server")
+from pypush_server.logs import log, shown
 
 PUSH_PATH = "/jakarta.faces.push/"
 
@@ -226,7 +224,7 @@ async def close_with_code(request: web.Request) -> web.Response:
     code, reason = _close_args(await _object_body(request))
     sockets = _targets(request)
     await close_sockets(sockets, code, reason)
-    log.info("closed %d sockets with %d %r", len(sockets), code, reason)
+    log.info("closed %d sockets with %d %s", len(sockets), code, shown(reason))
     return web.json_response({"closed": len(sockets)})
 
 
@@ -275,8 +273,13 @@ async def set_fault(request: web.Request) -> web.Response:
 
 @routes.delete("/api/faults/{kind}")
 async def clear_fault(request: web.Request) -> web.Response:
+    kind = request.match_info["kind"]
+    if kind not in KINDS:
+        raise json_error(web.HTTPNotFound, "faults that can be cleared are: %s" % ", ".join(KINDS))
     scope = request.query.get("channel", "*")
-    cleared = request.app[faults_key].clear(request.match_info["kind"], scope)
+    if scope != "*" and not valid_channel_name(scope):
+        raise json_error(web.HTTPBadRequest, "invalid channel name")
+    cleared = request.app[faults_key].clear(kind, scope)
     return web.json_response({"cleared": cleared})
 
 

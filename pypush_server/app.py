@@ -36,11 +36,11 @@ from pypush_server.channels import (
     Channels,
     PushSocket,
     close_sockets,
+    valid_channel_name,
 )
 from pypush_server.config import ServerConfig
 from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Faults
-
-log = logging.getLogger("pypush.server")
+from pypush_server.logs import log, shown
 
 DEMO = WEB / "demo"
 DEMO_CHANNELS = ("clock", "chat")
@@ -67,12 +67,21 @@ def origin_allowed(request: web.Request) -> bool:
 async def push_socket(request: web.Request) -> web.StreamResponse:
     app = request.app
     channels, faults, stats = app[channels_key], app[faults_key], app[stats_key]
+    # The name is checked before anything else, and only a valid one is ever logged as it is:
+    # the path is percent-decoded, so it may hold line breaks meant to forge log lines.
     channel = request.match_info["channel"]
+    known_name = valid_channel_name(channel)
+    shown_channel = channel if known_name else shown(channel)
     channel_id = request.query_string
     stats["handshakes"] += 1
     if not origin_allowed(request):
         stats["refused"] += 1
-        log.info("refused %s on %s: origin %s", request.remote, channel, request.headers["Origin"])
+        log.info(
+            "refused %s on %s: origin %s",
+            request.remote,
+            shown_channel,
+            shown(request.headers["Origin"]),
+        )
         raise web.HTTPForbidden(text="origin not allowed")
     refusal = faults.active(REFUSE, channel)
     if refusal is not None:
@@ -82,6 +91,11 @@ async def push_socket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(heartbeat=config.heartbeat, autoclose=False)
     await ws.prepare(request)
     stats["accepted"] += 1
+    if not known_name:
+        # Like an unknown channelId (spec section 7): 1008, which ends a Faces client for good.
+        log.info("refused %s: invalid channel name %s", request.remote, shown_channel)
+        await ws.close(code=CLOSE_UNKNOWN[0], message=CLOSE_UNKNOWN[1].encode())
+        return ws
     if not channels.accepts(channel, channel_id):
         log.info("refused %s on %s: unknown channelId", request.remote, channel)
         await ws.close(code=CLOSE_UNKNOWN[0], message=CLOSE_UNKNOWN[1].encode())

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
-log = logging.getLogger("pypush.server")
+from pypush_server.logs import log
 
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 """The Faces rule for channel names: letters, digits, ``-``, ``_``, ``.``."""

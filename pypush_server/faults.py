@@ -5,12 +5,11 @@ end time; the push endpoint asks :meth:`Faults.active` at each handshake.
 """
 
 import asyncio
-import logging
 import time
 
 from aiohttp import web
 
-log = logging.getLogger("pypush.server")
+from pypush_server.logs import log
 
 REFUSE = "refuse"  # answer handshakes with an HTTP error instead of upgrading
 FLAP = "flap"  # accept, then at once close with a code (or drop)
