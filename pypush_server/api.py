@@ -1,11 +1,9 @@
 """The HTTP API under /api/: channels, pushes and faults (documented in the README).
 
-It is reachable from loopback only, unless the server has an API token; then
-any client that sends ``Authorization: Bearer <token>`` may use it.
+Who may call it (loopback or the API token, no page of another origin, JSON
+bodies only) is decided before a request gets here, by :mod:`pypush_server.guard`.
 """
 
-import hmac
-import ipaddress
 import json
 
 from aiohttp import web
@@ -18,14 +16,13 @@ from pypush_server.channels import (
     sendable_close_code,
     valid_channel_name,
 )
-from pypush_server.config import ServerConfig
 from pypush_server.faults import KINDS, Faults, Listener
+from pypush_server.guard import config_key, json_error
 from pypush_server.logs import log, shown
 
 PUSH_PATH = "/jakarta.faces.push/"
 
 channels_key = web.AppKey("channels", Channels)
-config_key = web.AppKey("config", ServerConfig)
 faults_key = web.AppKey("faults", Faults)
 listener_key = web.AppKey("listener", Listener)
 stats_key = web.AppKey("stats", dict)
@@ -33,35 +30,10 @@ stats_key = web.AppKey("stats", dict)
 routes = web.RouteTableDef()
 
 
-def json_error(status: type[web.HTTPException], message: str) -> web.HTTPException:
-    return status(text=json.dumps({"error": message}), content_type="application/json")
-
-
 def push_url(request: web.Request, channel: str, channel_id: str) -> str:
     """The ws: URL of a channelId as this request reached the server."""
     scheme = "wss" if request.secure else "ws"
     return "%s://%s%s%s?%s" % (scheme, request.host, PUSH_PATH, channel, channel_id)
-
-
-def _is_loopback(address: str | None) -> bool:
-    try:
-        return address is not None and ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
-@web.middleware
-async def api_guard(request: web.Request, handler):
-    """Loopback only, or the API token when one is configured."""
-    if request.path.startswith("/api/"):
-        token = request.app[config_key].api_token
-        if token is not None:
-            given = request.headers.get("Authorization", "")
-            if not hmac.compare_digest(given.encode(), ("Bearer " + token).encode()):
-                raise json_error(web.HTTPUnauthorized, "this API needs its token")
-        elif not _is_loopback(request.remote):
-            raise json_error(web.HTTPForbidden, "this API answers loopback only")
-    return await handler(request)
 
 
 async def _json_body(request: web.Request) -> object:

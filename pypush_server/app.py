@@ -22,9 +22,7 @@ from pypush_server import api
 from pypush_server.api import (
     PUSH_PATH,
     channels_key,
-    config_key,
     faults_key,
-    json_error,
     push_url,
     stats_key,
 )
@@ -40,6 +38,7 @@ from pypush_server.channels import (
 )
 from pypush_server.config import ServerConfig
 from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Faults
+from pypush_server.guard import config_key, json_error, request_guard, socket_origin_allowed
 from pypush_server.logs import log, shown
 
 DEMO = WEB / "demo"
@@ -48,20 +47,6 @@ CHAT_MAX_CHARS = 500
 
 demo_ids_key = web.AppKey("demo_ids", dict)
 bundle_key = web.AppKey("bundle", Path)
-
-
-def origin_allowed(request: web.Request) -> bool:
-    """Same-origin by default, plus the configured allow-list (a CSWSH guard).
-
-    A handshake without an Origin header does not come from a browser page, so
-    no page's credentials are at stake; it is allowed.
-    """
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    allowed = request.app[config_key].allowed_origins
-    own = "%s://%s" % ("https" if request.secure else "http", request.host)
-    return origin == own or origin in allowed or "*" in allowed
 
 
 async def push_socket(request: web.Request) -> web.StreamResponse:
@@ -74,7 +59,7 @@ async def push_socket(request: web.Request) -> web.StreamResponse:
     shown_channel = channel if known_name else shown(channel)
     channel_id = request.query_string
     stats["handshakes"] += 1
-    if not origin_allowed(request):
+    if not socket_origin_allowed(request):
         stats["refused"] += 1
         log.info(
             "refused %s on %s: origin %s",
@@ -253,7 +238,7 @@ def make_app(
     config = config or ServerConfig()
     # The largest API body is a pushed message; leave room for its JSON around it.
     app = web.Application(
-        middlewares=[api.api_guard], client_max_size=config.max_message_bytes + 64 * 1024
+        middlewares=[request_guard], client_max_size=config.max_message_bytes + 64 * 1024
     )
     channels = Channels(config.max_sockets_per_channel)
     app[config_key] = config

@@ -12,8 +12,8 @@ import yarl
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from pypush_server.api import api_guard, config_key
 from pypush_server.config import ServerConfig
+from pypush_server.guard import config_key, request_guard
 from tests.support import PushServer, receive, run, wait_until, ws_url
 
 
@@ -89,7 +89,7 @@ def test_api_is_loopback_only_unless_a_token_is_configured(remote, token, header
 
     async def call() -> int:
         try:
-            return (await api_guard(request, handler)).status
+            return (await request_guard(request, handler)).status
         except web.HTTPException as exc:
             return exc.status
 
