@@ -12,13 +12,13 @@ from pypush_server.channels import (
     Channels,
     PushSocket,
     close_sockets,
-    encode_message,
     sendable_close_code,
     valid_channel_name,
 )
 from pypush_server.faults import KINDS, Faults, Listener
 from pypush_server.guard import config_key, json_error
 from pypush_server.logs import log, shown
+from pypush_server.messages import MessageError, encode_message, parse_json
 
 PUSH_PATH = "/jakarta.faces.push/"
 
@@ -38,7 +38,9 @@ def push_url(request: web.Request, channel: str, channel_id: str) -> str:
 
 async def _json_body(request: web.Request) -> object:
     try:
-        return await request.json()
+        return parse_json(await request.text())
+    except MessageError as exc:
+        raise json_error(web.HTTPBadRequest, "the body is not standard JSON: %s" % exc) from exc
     except ValueError as exc:
         raise json_error(web.HTTPBadRequest, "the body is not JSON: %s" % exc) from exc
 
@@ -73,6 +75,13 @@ def _close_args(body: dict) -> tuple[int, str]:
             web.HTTPBadRequest, 'give {"code": a sendable close code, "reason": up to 123 bytes}'
         )
     return code, reason
+
+
+def _encoded(message: object) -> str:
+    try:
+        return encode_message(message)
+    except MessageError as exc:
+        raise json_error(web.HTTPBadRequest, str(exc)) from exc
 
 
 def _check_size(request: web.Request, frame: str | bytes) -> None:
@@ -136,7 +145,7 @@ async def push_message(request: web.Request) -> web.Response:
     elif query.get("raw") == "1":
         frame = await request.text()
     else:
-        frame = encode_message(await _json_body(request))
+        frame = _encoded(await _json_body(request))
     _check_size(request, frame)
     received = await request.app[channels_key].send_frames(channel, [frame], query.get("channelId"))
     return web.json_response({"received": received})
@@ -154,7 +163,7 @@ async def push_burst(request: web.Request) -> web.Response:
     if body.get("numbered"):
         frames = [encode_message(n) for n in range(start, start + count)]
     else:
-        frame = encode_message(body.get("message"))
+        frame = _encoded(body.get("message"))
         _check_size(request, frame)
         frames = [frame] * count
     delivered = await request.app[channels_key].send_frames(

@@ -40,6 +40,7 @@ from pypush_server.config import ServerConfig
 from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Faults
 from pypush_server.guard import config_key, json_error, request_guard, socket_origin_allowed
 from pypush_server.logs import log, shown
+from pypush_server.messages import parse_json
 
 DEMO = WEB / "demo"
 DEMO_CHANNELS = ("clock", "chat")
@@ -168,7 +169,7 @@ def demo_page(path: str, template: str, substitutions: dict):
 async def demo_chat(request: web.Request) -> web.Response:
     """The demo form: anyone who can see the page may broadcast a short text."""
     try:
-        body = await request.json()
+        body = parse_json(await request.text())
     except ValueError:
         body = None
     text = body.get("text") if isinstance(body, dict) else None

@@ -7,7 +7,6 @@ number of channelIds, each an unguessable token; every socket on the same URL
 
 import asyncio
 import itertools
-import json
 import logging
 import re
 import secrets
@@ -16,6 +15,7 @@ from collections.abc import Iterable
 from aiohttp import web
 
 from pypush_server.logs import log
+from pypush_server.messages import encode_message
 
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 """The Faces rule for channel names: letters, digits, ``-``, ``_``, ``.``."""
@@ -35,11 +35,6 @@ def sendable_close_code(code: object) -> bool:
     return type(code) is int and (
         1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
     )
-
-
-def encode_message(message: object) -> str:
-    """The wire frame of Mojarra's ``PushContext.send``: ``{"data": message}``."""
-    return json.dumps({"data": message}, ensure_ascii=False, separators=(",", ":"))
 
 
 class PushSocket:

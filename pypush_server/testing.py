@@ -20,9 +20,10 @@ from aiohttp import web
 from pypush_server.api import channels_key, faults_key, listener_key
 from pypush_server.app import bundle_key, make_app
 from pypush_server.bundle import assets_folder
-from pypush_server.channels import CLOSE_GOING_AWAY, close_sockets, encode_message
+from pypush_server.channels import CLOSE_GOING_AWAY, close_sockets
 from pypush_server.config import ServerConfig
 from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Listener
+from pypush_server.messages import encode_message
 
 PAGES_PREFIX = "/pages/"
 BLANK_PAGE = """<!doctype html>

@@ -128,3 +128,23 @@ def test_down_and_back_on_the_same_port(server):
 def test_wait_for_sockets_says_what_it_waited_for(server):
     with pytest.raises(AssertionError, match="2 sockets on nobody"):
         server.wait_for_sockets("nobody", 2, timeout=0.2)
+
+
+@pytest.mark.parametrize(
+    "message", [float("nan"), float("inf"), [1, float("-inf")], {"x": float("nan")}]
+)
+def test_a_message_json_cannot_carry_raises_and_is_never_sent(server, message):
+    channel = server.channel("numbers")
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await connect(session, channel)
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            with pytest.raises(ValueError, match="NaN or Infinity, which JSON cannot carry"):
+                await asyncio.to_thread(channel.send, message)
+            with pytest.raises(ValueError, match="NaN or Infinity"):
+                await asyncio.to_thread(server.send_many, "numbers", [1, message])
+            assert await asyncio.to_thread(channel.send, "after") == 1
+            assert (await receive(socket)).data == '{"data":"after"}'  # nothing came before
+
+    run(scenario())
