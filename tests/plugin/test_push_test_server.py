@@ -148,3 +148,39 @@ def test_a_message_json_cannot_carry_raises_and_is_never_sent(server, message):
             assert (await receive(socket)).data == '{"data":"after"}'  # nothing came before
 
     run(scenario())
+
+
+def test_start_raises_why_the_server_cannot_start_at_once_and_can_start_again(
+    monkeypatch, tmp_path
+):
+    from pypush_server import bundle
+
+    monkeypatch.setitem(bundle.RUNTIMES, "pyodide", (tmp_path / "nowhere", bundle.PYODIDE_FILES))
+    server = PushTestServer()
+    with pytest.raises(bundle.BundleError, match="runtimes are not installed"):
+        server.start()
+    assert not [t for t in threading.enumerate() if t.name == "pypush-test-server"]
+    with pytest.raises(bundle.BundleError, match="runtimes are not installed"):
+        server.start()  # tried again: the same cause, not "already running"
+    monkeypatch.undo()
+    with server:  # once the cause is gone, it starts
+        channel = server.channel("again")
+        assert channel.sockets() == 0
+
+
+def test_start_raises_when_its_port_cannot_be_had_and_frees_what_it_took():
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    server = PushTestServer(port=port)
+    try:
+        with pytest.raises(OSError, match="address already in use"):
+            server.start()
+    finally:
+        taken.close()
+    server.start()  # the port is free now
+    assert server.port == port
+    server.stop()
