@@ -11,11 +11,11 @@ from aiohttp import web
 from pypush_server.channels import (
     Channels,
     PushSocket,
+    close_problem,
     close_sockets,
-    sendable_close_code,
     valid_channel_name,
 )
-from pypush_server.faults import KINDS, Faults, Listener
+from pypush_server.faults import KINDS, Faults, Listener, check_seconds
 from pypush_server.guard import config_key, json_error
 from pypush_server.logs import log, shown
 from pypush_server.messages import MessageError, encode_message, parse_json
@@ -59,20 +59,30 @@ def _channel_name(request: web.Request) -> str:
     return channel
 
 
-def _seconds(body: dict, required: bool = False) -> float | None:
-    seconds = body.get("seconds")
-    if seconds is None and not required:
+def _duration(body: dict, name: str, required: bool = False) -> float | None:
+    value = body.get(name)
+    if value is None and not required:
         return None
-    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-        raise json_error(web.HTTPBadRequest, '"seconds" must be a number >= 0')
-    return float(seconds)
+    try:
+        return check_seconds(name, value)
+    except ValueError as exc:
+        raise json_error(web.HTTPBadRequest, str(exc)) from exc
+
+
+def _flag(body: dict, name: str) -> bool:
+    value = body.get(name, False)
+    if type(value) is not bool:
+        raise json_error(web.HTTPBadRequest, '"%s" must be true or false' % name)
+    return value
 
 
 def _close_args(body: dict) -> tuple[int, str]:
     code, reason = body.get("code"), body.get("reason", "")
-    if not sendable_close_code(code) or not isinstance(reason, str) or len(reason.encode()) > 123:
+    problem = close_problem(code, reason)
+    if problem is not None:
         raise json_error(
-            web.HTTPBadRequest, 'give {"code": a sendable close code, "reason": up to 123 bytes}'
+            web.HTTPBadRequest,
+            'give {"code": a sendable close code, "reason": up to 123 bytes}: %s' % problem,
         )
     return code, reason
 
@@ -143,7 +153,13 @@ async def push_message(request: web.Request) -> web.Response:
     if query.get("binary") == "1":
         frame: str | bytes = await request.read()
     elif query.get("raw") == "1":
-        frame = await request.text()
+        try:
+            frame = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise json_error(
+                web.HTTPBadRequest,
+                "a raw text frame must be UTF-8 (%s); ?binary=1 sends bytes" % exc.reason,
+            ) from exc
     else:
         frame = _encoded(await _json_body(request))
     _check_size(request, frame)
@@ -158,9 +174,12 @@ async def push_burst(request: web.Request) -> web.Response:
     channel = _channel_name(request)
     body = await _object_body(request)
     count, start = body.get("count"), body.get("start", 0)
-    if not isinstance(count, int) or not 0 < count <= 1_000_000 or not isinstance(start, int):
-        raise json_error(web.HTTPBadRequest, '"count" must be 1 to 1,000,000')
-    if body.get("numbered"):
+    # type() is int: a boolean is an int to isinstance, and true is no count.
+    if type(count) is not int or not 0 < count <= 1_000_000:
+        raise json_error(web.HTTPBadRequest, '"count" must be a whole number, 1 to 1,000,000')
+    if type(start) is not int:
+        raise json_error(web.HTTPBadRequest, '"start" must be a whole number')
+    if _flag(body, "numbered"):
         frames = [encode_message(n) for n in range(start, start + count)]
     else:
         frame = _encoded(body.get("message"))
@@ -231,7 +250,7 @@ async def set_fault(request: web.Request) -> web.Response:
     kind = request.match_info["kind"]
     body = await _object_body(request)
     if kind == "down":
-        return await _go_down(request, _seconds(body, required=True))
+        return await _go_down(request, _duration(body, "seconds", required=True))
     if kind not in KINDS:
         raise json_error(web.HTTPNotFound, "faults are: down, %s" % ", ".join(KINDS))
     scope = body.get("channel", "*")
@@ -242,13 +261,10 @@ async def set_fault(request: web.Request) -> web.Response:
         if not isinstance(value, int) or not 400 <= value <= 599:
             raise json_error(web.HTTPBadRequest, '"status" must be an HTTP error status')
     elif kind == "flap":
-        value = "drop" if body.get("drop") else _close_args({"code": 1011, **body})
+        value = "drop" if _flag(body, "drop") else _close_args({"code": 1011, **body})
     else:
-        delay = body.get("delay")
-        if not isinstance(delay, int | float) or delay < 0:
-            raise json_error(web.HTTPBadRequest, '"delay" must be seconds >= 0')
-        value = float(delay)
-    request.app[faults_key].set(kind, scope, value, _seconds(body))
+        value = _duration(body, "delay", required=True)
+    request.app[faults_key].set(kind, scope, value, _duration(body, "seconds"))
     return web.json_response({"fault": kind, "channel": scope})
 
 

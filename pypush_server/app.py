@@ -40,7 +40,7 @@ from pypush_server.config import ServerConfig
 from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Faults
 from pypush_server.guard import config_key, json_error, request_guard, socket_origin_allowed
 from pypush_server.logs import log, shown
-from pypush_server.messages import parse_json
+from pypush_server.messages import MessageError, check_text_frame, parse_json
 
 DEMO = WEB / "demo"
 DEMO_CHANNELS = ("clock", "chat")
@@ -175,6 +175,10 @@ async def demo_chat(request: web.Request) -> web.Response:
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip() or len(text) > CHAT_MAX_CHARS:
         raise json_error(web.HTTPBadRequest, 'give {"text": 1 to %d characters}' % CHAT_MAX_CHARS)
+    try:
+        check_text_frame(text, "the text")
+    except MessageError as exc:
+        raise json_error(web.HTTPBadRequest, str(exc)) from exc
     at = datetime.datetime.now().astimezone().strftime("%H:%M:%S")
     received = await request.app[channels_key].push("chat", {"text": text.strip(), "at": at})
     return web.json_response({"received": received})

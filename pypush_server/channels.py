@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
-from pypush_server.logs import log
+from pypush_server.logs import log, shown
 from pypush_server.messages import encode_message
 
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -26,6 +26,9 @@ CLOSE_TOO_MANY = (1008, "Too many sockets on this channel")
 CLOSE_GOING_AWAY = (1001, "Server shutting down")
 
 
+MAX_CLOSE_REASON_BYTES = 123  # RFC 6455 5.5: 125 bytes of payload, 2 of them the code
+
+
 def valid_channel_name(name: object) -> bool:
     return isinstance(name, str) and bool(CHANNEL_NAME.match(name))
 
@@ -35,6 +38,26 @@ def sendable_close_code(code: object) -> bool:
     return type(code) is int and (
         1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
     )
+
+
+def close_problem(code: object, reason: object) -> str | None:
+    """Why ``code`` and ``reason`` cannot make a close frame; None when they can."""
+    if not sendable_close_code(code):
+        return "%s is not a close code a server may send (1000-1003, 1007-1014, 3000-4999)" % (
+            shown(code)
+        )
+    if not isinstance(reason, str):
+        return "the reason must be a string"
+    try:
+        size = len(reason.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "the reason holds a lone surrogate, which UTF-8 cannot carry"
+    if size > MAX_CLOSE_REASON_BYTES:
+        return "the reason is %d bytes of UTF-8; a close frame holds %d" % (
+            size,
+            MAX_CLOSE_REASON_BYTES,
+        )
+    return None
 
 
 class PushSocket:
@@ -177,6 +200,7 @@ class Channels:
     async def expire(self, channel_id: str) -> int:
         """Deregister a channelId: its sockets close with 1000 ``Expired``."""
         self.channel_of.pop(channel_id, None)
+        self.sent.pop(channel_id, None)
         sockets = list(self.sockets.pop(channel_id, {}).values())
         await close_sockets(sockets, *CLOSE_EXPIRED)
         log.info("expired id %s…: closed %d sockets", channel_id[:6], len(sockets))
@@ -184,4 +208,8 @@ class Channels:
 
 
 async def close_sockets(sockets: list[PushSocket], code: int, reason: str) -> None:
+    """Close each socket with ``code`` and ``reason`` (ValueError when they make no close frame)."""
+    problem = close_problem(code, reason)
+    if problem is not None:
+        raise ValueError(problem)
     await asyncio.gather(*(s.close(code, reason) for s in sockets), return_exceptions=True)

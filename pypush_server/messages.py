@@ -22,13 +22,26 @@ def encode_message(message: object) -> str:
     Raises MessageError for NaN or Infinity, TypeError for what is not a JSON value.
     """
     try:
-        return json.dumps(
+        frame = json.dumps(
             {"data": message}, ensure_ascii=False, separators=(",", ":"), allow_nan=False
         )
     except ValueError:
         raise MessageError(
             "the message holds NaN or Infinity, which JSON cannot carry (JSON.parse "
             "would refuse the frame); send null or a string instead"
+        ) from None
+    check_text_frame(frame, "the message")
+    return frame
+
+
+def check_text_frame(text: str, what: str = "the frame") -> None:
+    """A text frame is UTF-8 (RFC 6455 5.6): a lone surrogate, such as ``"\\ud800"``, is not."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MessageError(
+            "%s holds a lone surrogate (U+%04X at %d), which UTF-8 cannot carry"
+            % (what, ord(exc.object[exc.start]), exc.start)
         ) from None
 
 
@@ -44,5 +57,8 @@ def _finite_float(text: str) -> float:
 
 
 def parse_json(text: str) -> object:
-    """Standard JSON only: ValueError (MessageError) for NaN, Infinity or ``1e999``."""
+    """Standard JSON only: MessageError (a ValueError) for NaN, Infinity or ``1e999``.
+
+    A ``\\ud800`` escape is standard JSON: the text it gives is refused where it
+    would be sent (:func:`check_text_frame`)."""
     return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)

@@ -23,7 +23,7 @@ from pypush_server.bundle import assets_folder
 from pypush_server.channels import CLOSE_GOING_AWAY, close_sockets
 from pypush_server.config import ServerConfig
 from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Listener
-from pypush_server.messages import encode_message
+from pypush_server.messages import check_text_frame, encode_message
 
 START_TIMEOUT = 30
 PAGES_PREFIX = "/pages/"
@@ -229,7 +229,12 @@ class PushTestServer:
         return self._call(self._channels.send_frames(channel, frames, channel_id))
 
     def send_raw(self, channel: str, frame: str | bytes, channel_id: str | None = None) -> int:
-        """Send a frame as it is (text, or bytes as a binary frame), to try bad input."""
+        """Send a frame as it is (text, or bytes as a binary frame), to try bad input.
+
+        Text must still be UTF-8 (a lone surrogate raises ValueError): a WebSocket text
+        frame cannot hold anything else."""
+        if isinstance(frame, str):
+            check_text_frame(frame)
         return self._call(self._channels.send_frames(channel, [frame], channel_id))
 
     def sockets(self, channel: str, channel_id: str | None = None) -> int:

@@ -184,3 +184,25 @@ def test_start_raises_when_its_port_cannot_be_had_and_frees_what_it_took():
     server.start()  # the port is free now
     assert server.port == port
     server.stop()
+
+
+@pytest.mark.parametrize(
+    "call, why",
+    [
+        (lambda s: s.refuse("x", seconds=float("nan")), '"seconds" must be a number of seconds'),
+        (lambda s: s.refuse("x", seconds=float("inf")), '"seconds" must be a number of seconds'),
+        (lambda s: s.flap("x", seconds=True), '"seconds" must be a number of seconds'),
+        (lambda s: s.slow_close("x", delay=float("nan")), '"delay" must be a number of seconds'),
+        (lambda s: s.slow_close("x", delay=True), '"delay" must be a number of seconds'),
+        (lambda s: s.down(float("nan")), '"seconds" must be a number of seconds'),
+        (lambda s: s.close("x", 4000, "\ud800"), "lone surrogate"),
+        (lambda s: s.close("x", 1006), "is not a close code a server may send"),
+        (lambda s: s.send_raw("x", "a\udfffb"), "lone surrogate"),
+        (lambda s: s.send("x", "\ud800"), "lone surrogate"),
+    ],
+)
+def test_the_python_api_refuses_what_the_http_api_refuses(server, call, why):
+    """NaN is not a duration and True is not a number; a lone surrogate is not UTF-8."""
+    with pytest.raises(ValueError, match=why):
+        call(server)
+    assert server._faults.scopes("refuse") == []
