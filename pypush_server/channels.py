@@ -17,7 +17,7 @@ from aiohttp import web
 from pypush_server.logs import log, shown
 from pypush_server.messages import encode_message
 
-CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 """The Faces rule for channel names: letters, digits, ``-``, ``_``, ``.``."""
 
 CLOSE_EXPIRED = (1000, "Expired")
@@ -30,7 +30,8 @@ MAX_CLOSE_REASON_BYTES = 123  # RFC 6455 5.5: 125 bytes of payload, 2 of them th
 
 
 def valid_channel_name(name: object) -> bool:
-    return isinstance(name, str) and bool(CHANNEL_NAME.match(name))
+    # fullmatch: "$" would let one final line break through ("news\n").
+    return isinstance(name, str) and CHANNEL_NAME.fullmatch(name) is not None
 
 
 def sendable_close_code(code: object) -> bool:
