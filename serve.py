@@ -24,8 +24,8 @@ async def serve(host: str, port: int, static: list[tuple[str, Path]], config) ->
     from aiohttp import web
 
     from pypush_server.api import listener_key
-    from pypush_server.app import make_app
     from pypush_server.faults import Listener
+    from pypush_server.server_app import make_app
 
     app = make_app(config, static=static)
     listener = Listener(host, port)

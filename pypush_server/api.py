@@ -4,28 +4,22 @@ Who may call it (loopback or the API token, no page of another origin, JSON
 bodies only) is decided before a request gets here, by :mod:`pypush_server.guard`.
 """
 
+import asyncio
 import json
 
 from aiohttp import web
 
-from pypush_server.channels import (
-    Channels,
-    PushSocket,
-    close_problem,
-    close_sockets,
-    valid_channel_name,
-)
+from pypush_server.aiohttp_app import PUSH_PATH, hub_key
+from pypush_server.brokers import BrokerUnavailable
 from pypush_server.faults import KINDS, Faults, Listener, check_seconds
 from pypush_server.guard import config_key, json_error
+from pypush_server.hub import Connection
 from pypush_server.logs import log, shown
 from pypush_server.messages import MessageError, encode_message, parse_json
+from pypush_server.rules import close_problem, valid_channel_name
 
-PUSH_PATH = "/jakarta.faces.push/"
-
-channels_key = web.AppKey("channels", Channels)
 faults_key = web.AppKey("faults", Faults)
 listener_key = web.AppKey("listener", Listener)
-stats_key = web.AppKey("stats", dict)
 
 routes = web.RouteTableDef()
 
@@ -115,7 +109,7 @@ async def register_channel(request: web.Request) -> web.Response:
     channel = body.get("channel")
     if not valid_channel_name(channel):
         raise json_error(web.HTTPBadRequest, 'give {"channel": name} with a valid name')
-    channel_id = request.app[channels_key].register(channel)
+    channel_id = await _bus(request.app[hub_key].register(channel))
     return web.json_response(
         {
             "channel": channel,
@@ -130,15 +124,15 @@ async def register_channel(request: web.Request) -> web.Response:
 @routes.get("/api/channels/{channel}")
 async def channel_status(request: web.Request) -> web.Response:
     channel = _channel_name(request)
-    channels = request.app[channels_key]
-    sockets = channels.sockets_of(channel)
+    hub = request.app[hub_key]
+    ids = await _bus(hub.channel_ids(channel))
     return web.json_response(
         {
             "channel": channel,
-            "channelIds": channels.ids_of(channel),
-            "sockets": len(sockets),
-            "socketIds": [s.id for s in sockets],
-            "sent": {cid: channels.sent[cid] for cid in channels.ids_of(channel)},
+            "channelIds": ids,
+            "sockets": await _bus(hub.socket_count(channel)),
+            "socketIds": [s.id for s in hub.sockets(channel)],
+            "sent": {cid: hub.sent.get(cid, 0) for cid in ids},
         }
     )
 
@@ -163,7 +157,10 @@ async def push_message(request: web.Request) -> web.Response:
     else:
         frame = _encoded(await _json_body(request))
     _check_size(request, frame)
-    received = await request.app[channels_key].send_frames(channel, [frame], query.get("channelId"))
+    received = await _bus(
+        request.app[hub_key].send_frames(channel, [frame], query.get("channelId"))
+    )
+    log.info("pushed %d bytes to %s: %d sockets", len(frame), channel, received)
     return web.json_response({"received": received})
 
 
@@ -185,36 +182,36 @@ async def push_burst(request: web.Request) -> web.Response:
         frame = _encoded(body.get("message"))
         _check_size(request, frame)
         frames = [frame] * count
-    delivered = await request.app[channels_key].send_frames(
-        channel, frames, request.query.get("channelId")
+    delivered = await _bus(
+        request.app[hub_key].send_frames(channel, frames, request.query.get("channelId"))
     )
+    log.info("pushed %d frames to %s: %d deliveries", count, channel, delivered)
     return web.json_response({"frames": count, "delivered": delivered})
 
 
 @routes.delete("/api/channel-ids/{channel_id}")
 async def expire_channel_id(request: web.Request) -> web.Response:
     """Its sockets close with 1000 ``Expired``; the channelId is gone for good."""
-    channels = request.app[channels_key]
-    channel_id = request.match_info["channel_id"]
-    if channel_id not in channels.channel_of:
+    closed = await _bus(request.app[hub_key].expire(request.match_info["channel_id"]))
+    if closed is None:
         raise json_error(web.HTTPNotFound, "unknown channelId")
-    return web.json_response({"closed": await channels.expire(channel_id)})
+    return web.json_response({"closed": closed})
 
 
 # -- closing and dropping sockets ---------------------------------------------------------
 
 
-def _targets(request: web.Request) -> list[PushSocket]:
-    channels = request.app[channels_key]
+def _targets(request: web.Request) -> list[Connection]:
+    hub = request.app[hub_key]
     if "socket_id" in request.match_info:
         try:
-            socket = channels.socket(int(request.match_info["socket_id"]))
+            socket = hub.socket(int(request.match_info["socket_id"]))
         except ValueError:
             socket = None
         if socket is None:
             raise json_error(web.HTTPNotFound, "no open socket with that id")
         return [socket]
-    return channels.sockets_of(_channel_name(request), request.query.get("channelId"))
+    return hub.sockets(_channel_name(request), request.query.get("channelId"))
 
 
 @routes.post("/api/channels/{channel}/close")
@@ -223,7 +220,7 @@ async def close_with_code(request: web.Request) -> web.Response:
     """Close with ``{"code", "reason"}``; channelIds stay valid, so clients may reconnect."""
     code, reason = _close_args(await _object_body(request))
     sockets = _targets(request)
-    await close_sockets(sockets, code, reason)
+    await close_sockets(request.app[hub_key], sockets, code, reason)
     log.info("closed %d sockets with %d %s", len(sockets), code, shown(reason))
     return web.json_response({"closed": len(sockets)})
 
@@ -234,7 +231,7 @@ async def drop_connections(request: web.Request) -> web.Response:
     """Cut the TCP connections with no close frame (the browser sees 1006)."""
     sockets = _targets(request)
     for socket in sockets:
-        socket.drop()
+        socket.sink.abort()
     log.info("dropped %d sockets", len(sockets))
     return web.json_response({"dropped": len(sockets)})
 
@@ -284,11 +281,11 @@ async def _go_down(request: web.Request, seconds: float) -> web.Response:
     listener = request.app.get(listener_key)
     if listener is None:
         raise json_error(web.HTTPNotImplemented, "this server does not control its listener")
-    channels = request.app[channels_key]
+    hub = request.app[hub_key]
 
     def drop_all() -> None:
-        for socket in channels.all_sockets():
-            socket.drop()
+        for socket in hub.sockets():
+            socket.sink.abort()
 
     listener.schedule_down(seconds, drop_all)  # after this answer has gone out
     return web.json_response({"down": seconds})
@@ -296,6 +293,26 @@ async def _go_down(request: web.Request, seconds: float) -> web.Response:
 
 @routes.get("/api/stats")
 async def stats(request: web.Request) -> web.Response:
-    counts = dict(request.app[stats_key])
-    counts["sockets"] = len(request.app[channels_key].all_sockets())
+    hub = request.app[hub_key]
+    counts = dict(hub.stats)
+    counts["sockets"] = len(hub.sockets())
     return web.json_response(counts)
+
+
+async def _bus(call):
+    """The hub's answer, or 503 with the broker's own words when it cannot be reached."""
+    try:
+        return await call
+    except BrokerUnavailable as exc:
+        raise json_error(web.HTTPServiceUnavailable, str(exc)) from exc
+
+
+async def close_sockets(hub, sockets: list[Connection], code: int, reason: str) -> None:
+    """Close each socket with ``code`` and ``reason``; wait until they are closed."""
+    problem = close_problem(code, reason)
+    if problem is not None:
+        raise ValueError(problem)
+    sinks = [socket.sink for socket in sockets]
+    for socket in sockets:
+        hub.close(socket, code, reason)
+    await asyncio.gather(*(s._closer for s in sinks if s._closer), return_exceptions=True)

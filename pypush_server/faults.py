@@ -56,6 +56,17 @@ class Faults:
         """The scopes that have a fault of ``kind`` set (expired or not)."""
         return [scope for (k, scope) in self._faults if k == kind]
 
+    # What the push endpoint asks at each handshake (aiohttp_app.NoFaults answers the same).
+
+    def refusal(self, channel: str) -> int | None:
+        return self.active(REFUSE, channel)
+
+    def flap(self, channel: str) -> object | None:
+        return self.active(FLAP, channel)
+
+    def close_delay(self, channel: str) -> float:
+        return self.active(SLOW_CLOSE, channel) or 0.0
+
     def active(self, kind: str, channel: str) -> object | None:
         """The value of the fault of ``kind`` that applies to ``channel`` now, if any."""
         now = time.monotonic()

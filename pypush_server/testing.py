@@ -17,13 +17,13 @@ from typing import Any
 
 from aiohttp import web
 
-from pypush_server.api import channels_key, faults_key, listener_key
-from pypush_server.app import bundle_key, make_app
+from pypush_server.aiohttp_app import hub_key
+from pypush_server.api import close_sockets, faults_key, listener_key
 from pypush_server.bundle import assets_folder
-from pypush_server.channels import CLOSE_GOING_AWAY, close_sockets
 from pypush_server.config import ServerConfig
 from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Listener
 from pypush_server.messages import check_text_frame, encode_message
+from pypush_server.server_app import bundle_key, make_app
 
 START_TIMEOUT = 30
 PAGES_PREFIX = "/pages/"
@@ -175,7 +175,6 @@ class PushTestServer:
         listener = self._app[listener_key]
         if listener.task is not None:
             listener.task.cancel()
-        await close_sockets(self._app[channels_key].all_sockets(), *CLOSE_GOING_AWAY)
         await self._runner.cleanup()
 
     def __enter__(self) -> "PushTestServer":
@@ -215,18 +214,18 @@ class PushTestServer:
 
     def channel(self, name: str = "test") -> PushChannel:
         """Register a fresh channelId on channel ``name``."""
-        channel_id = self._call_sync(lambda: self._channels.register(name))
+        channel_id = self._call(self._hub.register(name))
         path = "/jakarta.faces.push/%s?%s" % (name, channel_id)
         return PushChannel(self, name, channel_id, "ws://127.0.0.1:%d%s" % (self.port, path), path)
 
     def send(self, channel: str, message: object, channel_id: str | None = None) -> int:
         """Push ``message`` to every socket of ``channel``; how many received it."""
-        return self._call(self._channels.push(channel, message, channel_id))
+        return self._call(self._hub.send(channel, message, channel_id))
 
     def send_many(self, channel: str, messages: list, channel_id: str | None = None) -> int:
         """Push each message in order, as fast as the server can; total deliveries."""
         frames = [encode_message(message) for message in messages]
-        return self._call(self._channels.send_frames(channel, frames, channel_id))
+        return self._call(self._hub.send_frames(channel, frames, channel_id))
 
     def send_raw(self, channel: str, frame: str | bytes, channel_id: str | None = None) -> int:
         """Send a frame as it is (text, or bytes as a binary frame), to try bad input.
@@ -235,10 +234,10 @@ class PushTestServer:
         frame cannot hold anything else."""
         if isinstance(frame, str):
             check_text_frame(frame)
-        return self._call(self._channels.send_frames(channel, [frame], channel_id))
+        return self._call(self._hub.send_frames(channel, [frame], channel_id))
 
     def sockets(self, channel: str, channel_id: str | None = None) -> int:
-        return self._call_sync(lambda: len(self._channels.sockets_of(channel, channel_id)))
+        return self._call_sync(lambda: len(self._hub.sockets(channel, channel_id)))
 
     def wait_for_sockets(self, channel: str, count: int, timeout: float = 10.0) -> None:
         """Wait until exactly ``count`` sockets are open on ``channel``."""
@@ -247,7 +246,7 @@ class PushTestServer:
         )
 
     def expire(self, channel_id: str) -> int:
-        return self._call(self._channels.expire(channel_id))
+        return self._call(self._hub.expire(channel_id)) or 0
 
     # -- faults ------------------------------------------------------------------------------
 
@@ -257,8 +256,8 @@ class PushTestServer:
         """Close the channel's sockets with ``code`` and ``reason``; channelIds stay valid."""
 
         async def close() -> int:
-            sockets = self._channels.sockets_of(channel, channel_id)
-            await close_sockets(sockets, code, reason)
+            sockets = self._hub.sockets(channel, channel_id)
+            await close_sockets(self._hub, sockets, code, reason)
             return len(sockets)
 
         return self._call(close())
@@ -267,9 +266,9 @@ class PushTestServer:
         """Cut the channel's connections without a close frame (the browser sees 1006)."""
 
         def drop() -> int:
-            sockets = self._channels.sockets_of(channel, channel_id)
+            sockets = self._hub.sockets(channel, channel_id)
             for socket in sockets:
-                socket.drop()
+                socket.sink.abort()
             return len(sockets)
 
         return self._call_sync(drop)
@@ -295,9 +294,9 @@ class PushTestServer:
         """Stop listening and drop every socket, then listen again on the same port."""
 
         def go_down() -> None:
-            channels = self._channels
+            hub = self._hub
             self._app[listener_key].schedule_down(
-                seconds, lambda: [socket.drop() for socket in channels.all_sockets()]
+                seconds, lambda: [socket.sink.abort() for socket in hub.sockets()]
             )
 
         self._call_sync(go_down)
@@ -310,8 +309,8 @@ class PushTestServer:
     # -- plumbing ----------------------------------------------------------------------------
 
     @property
-    def _channels(self):
-        return self._app[channels_key]
+    def _hub(self):
+        return self._app[hub_key]
 
     @property
     def _faults(self):

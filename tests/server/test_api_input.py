@@ -5,7 +5,7 @@ import urllib.error
 
 import pytest
 
-from pypush_server.channels import Channels
+from pypush_server.hub import Hub
 from tests.support import run
 
 
@@ -82,8 +82,14 @@ def test_fault_durations_and_flags_are_checked(server, kind, body, why):
 
 
 def test_expiring_a_channel_id_forgets_what_was_counted_for_it():
-    channels = Channels()
-    kept, expired = channels.register("news"), channels.register("news")
-    run(channels.expire(expired))
-    assert channels.sent == {kept: 0}
-    assert channels.ids_of("news") == [kept]
+    hub = Hub()
+
+    async def scenario() -> None:
+        kept, expired = await hub.register("news"), await hub.register("news")
+        for channel_id in (kept, expired):
+            hub.sent[channel_id] = 0
+        await hub.expire(expired)
+        assert hub.sent == {kept: 0}
+        assert await hub.channel_ids("news") == [kept]
+
+    run(scenario())

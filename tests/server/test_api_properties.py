@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pypush_server.api import faults_key
-from pypush_server.app import make_app
 from pypush_server.config import ServerConfig
 from pypush_server.faults import KINDS
+from pypush_server.server_app import make_app
 
 JSON = {"Content-Type": "application/json"}
 FACES_NAME_CHARS = set(string.ascii_letters + string.digits + "-_.")

@@ -7,8 +7,8 @@ import urllib.request
 
 import pytest
 
-from pypush_server.app import CACHE_FOREVER
 from pypush_server.bundle import assets_folder, write_bundle
+from pypush_server.server_app import CACHE_FOREVER
 from tests.support import start_server, stop_server
 
 MPY_MAGIC = b"M\x06"  # .mpy format 6: what MicroPython 1.27 imports

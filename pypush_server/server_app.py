@@ -1,4 +1,4 @@
-"""The aiohttp application: push endpoint (spec section 7), HTTP API, bundle and demo.
+"""serve.py's aiohttp application: push endpoint (spec section 7), HTTP API, bundle, demo.
 
 Routes:
 
@@ -10,36 +10,21 @@ Routes:
 """
 
 import asyncio
-import collections
 import datetime
-import logging
 import tempfile
 from pathlib import Path
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from pypush_server import api
-from pypush_server.api import (
-    PUSH_PATH,
-    channels_key,
-    faults_key,
-    push_url,
-    stats_key,
-)
+from pypush_server.aiohttp_app import PUSH_PATH, add_push_endpoint, hub_key
+from pypush_server.api import faults_key, push_url
 from pypush_server.bundle import WEB, write_bundle
-from pypush_server.channels import (
-    CLOSE_GOING_AWAY,
-    CLOSE_TOO_MANY,
-    CLOSE_UNKNOWN,
-    Channels,
-    PushSocket,
-    close_sockets,
-    valid_channel_name,
-)
 from pypush_server.config import ServerConfig
-from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Faults
-from pypush_server.guard import config_key, json_error, request_guard, socket_origin_allowed
-from pypush_server.logs import log, shown
+from pypush_server.faults import Faults
+from pypush_server.guard import config_key, json_error, request_guard
+from pypush_server.hub import Hub
+from pypush_server.logs import log
 from pypush_server.messages import MessageError, check_text_frame, parse_json
 
 DEMO = WEB / "demo"
@@ -48,81 +33,6 @@ CHAT_MAX_CHARS = 500
 
 demo_ids_key = web.AppKey("demo_ids", dict)
 bundle_key = web.AppKey("bundle", Path)
-
-
-async def push_socket(request: web.Request) -> web.StreamResponse:
-    app = request.app
-    channels, faults, stats = app[channels_key], app[faults_key], app[stats_key]
-    # The name is checked before anything else, and only a valid one is ever logged as it is:
-    # the path is percent-decoded, so it may hold line breaks meant to forge log lines.
-    channel = request.match_info["channel"]
-    known_name = valid_channel_name(channel)
-    shown_channel = channel if known_name else shown(channel)
-    channel_id = request.query_string
-    stats["handshakes"] += 1
-    if not socket_origin_allowed(request):
-        stats["refused"] += 1
-        log.info(
-            "refused %s on %s: origin %s",
-            request.remote,
-            shown_channel,
-            shown(request.headers["Origin"]),
-        )
-        raise web.HTTPForbidden(text="origin not allowed")
-    refusal = faults.active(REFUSE, channel)
-    if refusal is not None:
-        stats["refused"] += 1
-        return web.Response(status=refusal, text="refused by fault injection")
-    config = app[config_key]
-    ws = web.WebSocketResponse(heartbeat=config.heartbeat, autoclose=False)
-    await ws.prepare(request)
-    stats["accepted"] += 1
-    if not known_name:
-        # Like an unknown channelId (spec section 7): 1008, which ends a Faces client for good.
-        log.info("refused %s: invalid channel name %s", request.remote, shown_channel)
-        await ws.close(code=CLOSE_UNKNOWN[0], message=CLOSE_UNKNOWN[1].encode())
-        return ws
-    if not channels.accepts(channel, channel_id):
-        log.info("refused %s on %s: unknown channelId", request.remote, channel)
-        await ws.close(code=CLOSE_UNKNOWN[0], message=CLOSE_UNKNOWN[1].encode())
-        return ws
-    if channels.full(channel):
-        log.info("refused %s on %s: channel full", request.remote, channel)
-        await ws.close(code=CLOSE_TOO_MANY[0], message=CLOSE_TOO_MANY[1].encode())
-        return ws
-    socket = PushSocket(channel, channel_id, ws, request)
-    flap = faults.active(FLAP, channel)
-    if flap is not None:
-        log.info("flap fault: %s on %s", flap, channel)
-        if flap == "drop":
-            socket.drop()
-        else:
-            await socket.close(*flap)
-        return ws
-    channels.add(socket)
-    log.info("connected %s to %s (socket %d)", request.remote, channel, socket.id)
-    try:
-        await _read_until_closed(socket, faults)
-    finally:
-        channels.discard(socket)
-        log.info("disconnected socket %d from %s (%s)", socket.id, channel, ws.close_code)
-    return ws
-
-
-async def _read_until_closed(socket: PushSocket, faults: Faults) -> None:
-    """The client sends nothing but its close frame; answer that (late, if a fault says so)."""
-    ws = socket.ws
-    while True:
-        message = await ws.receive()
-        if message.type == WSMsgType.CLOSE:
-            delay = faults.active(SLOW_CLOSE, socket.channel)
-            if delay:
-                log.info("slow-close fault: answering socket %d in %gs", socket.id, delay)
-                await asyncio.sleep(delay)
-            await ws.close()
-            return
-        if message.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-            return
 
 
 # -- demo --------------------------------------------------------------------------------
@@ -180,28 +90,33 @@ async def demo_chat(request: web.Request) -> web.Response:
     except MessageError as exc:
         raise json_error(web.HTTPBadRequest, str(exc)) from exc
     at = datetime.datetime.now().astimezone().strftime("%H:%M:%S")
-    received = await request.app[channels_key].push("chat", {"text": text.strip(), "at": at})
+    received = await api._bus(request.app[hub_key].send("chat", {"text": text.strip(), "at": at}))
     return web.json_response({"received": received})
 
 
-async def clock_pusher(app: web.Application):
+clock_key = web.AppKey("clock", asyncio.Task)
+
+
+async def start_clock(app: web.Application) -> None:
     """Push the server's clock to the demo's ``clock`` channel every second."""
 
     async def tick() -> None:
-        channels = app[channels_key]
+        hub = app[hub_key]
         while True:
             now = datetime.datetime.now().astimezone()
-            await channels.push(
-                "clock",
-                {"time": now.strftime("%H:%M:%S"), "zone": now.strftime("%Z")},
-                level=logging.DEBUG,  # once a second: too chatty for the log
-            )
+            try:
+                await hub.send(
+                    "clock", {"time": now.strftime("%H:%M:%S"), "zone": now.strftime("%Z")}
+                )
+            except ConnectionError as exc:  # the bus is away (Redis): the next tick tries again
+                log.debug("clock tick not sent: %s", exc)
             await asyncio.sleep(1 - now.microsecond / 1_000_000)
 
-    task = asyncio.create_task(tick()) if app[config_key].demo_clock else None
-    yield
-    if task is not None:
-        task.cancel()
+    app[clock_key] = asyncio.ensure_future(tick())
+
+
+async def stop_clock(app: web.Application) -> None:
+    app[clock_key].cancel()
 
 
 BUNDLE_PREFIX = "/pypush/"
@@ -224,33 +139,41 @@ async def cache_headers(request: web.Request, response: web.StreamResponse) -> N
         response.headers.setdefault("Cache-Control", "no-cache")
 
 
-async def close_sockets_on_shutdown(app: web.Application) -> None:
-    sockets = app[channels_key].all_sockets()
-    await close_sockets(sockets, *CLOSE_GOING_AWAY)
-    log.info("closed %d sockets with %d", len(sockets), CLOSE_GOING_AWAY[0])
-
-
 def make_app(
     config: ServerConfig | None = None,
     bundle_dir: Path | None = None,
     static: list[tuple[str, Path]] = (),
+    hub: Hub | None = None,
 ) -> web.Application:
     """The whole server. Without ``bundle_dir`` a fresh bundle is written to a temp folder.
 
     ``static`` mounts more folders (prefix, folder): the pages of an application
-    that uses pypush, or the browser tests' harness.
+    that uses pypush, or the browser tests' harness. ``hub`` (default: one in
+    memory, with the config's bounds) is what the push endpoint, the API and the
+    demo use: give one with a Redis broker to share it with other processes.
     """
     config = config or ServerConfig()
     # The largest API body is a pushed message; leave room for its JSON around it.
     app = web.Application(
         middlewares=[request_guard], client_max_size=config.max_message_bytes + 64 * 1024
     )
-    channels = Channels(config.max_sockets_per_channel)
+    hub = hub or Hub(
+        max_queue_bytes=config.send_queue_bytes,
+        max_queue_seconds=config.send_queue_seconds,
+        max_sockets_per_channel=config.max_sockets_per_channel,
+    )
+    faults = Faults()
     app[config_key] = config
-    app[channels_key] = channels
-    app[faults_key] = Faults()
-    app[stats_key] = collections.Counter(handshakes=0, accepted=0, refused=0)
-    app[demo_ids_key] = {channel: channels.register(channel) for channel in DEMO_CHANNELS}
+    app[faults_key] = faults
+    add_push_endpoint(app, hub, PUSH_PATH, config.allowed_origins, config.heartbeat, faults=faults)
+
+    async def register_demo_channels(app: web.Application) -> None:
+        app[demo_ids_key].update(
+            {channel: await hub.register(channel) for channel in DEMO_CHANNELS}
+        )
+
+    app[demo_ids_key] = {}
+    app.on_startup.append(register_demo_channels)
     if bundle_dir is None:
         temporary = tempfile.TemporaryDirectory(prefix="pypush-bundle-")
         bundle_dir = write_bundle(Path(temporary.name), url_prefix="/pypush/")
@@ -268,8 +191,8 @@ def make_app(
     app.on_response_prepare.append(cache_headers)
     for prefix, directory in static:
         app.router.add_static(prefix, directory)
-    app.router.add_get(PUSH_PATH + "{channel}", push_socket)
     app.router.add_routes(api.routes)
-    app.cleanup_ctx.append(clock_pusher)
-    app.on_shutdown.append(close_sockets_on_shutdown)
+    if config.demo_clock:  # after the hub and the demo channels, which on_startup sets up first
+        app.on_startup.append(start_clock)
+        app.on_cleanup.append(stop_clock)
     return app
