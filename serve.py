@@ -137,6 +137,20 @@ def main(argv: list[str]) -> int:
         "--max-sockets-per-channel", type=int, default=defaults.max_sockets_per_channel
     )
     parser.add_argument(
+        "--send-queue-bytes",
+        type=int,
+        default=defaults.send_queue_bytes,
+        help="a socket whose unsent frames pass this many bytes is closed with 1013, "
+        "which Faces clients retry (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--send-queue-seconds",
+        type=float,
+        default=defaults.send_queue_seconds,
+        help="a socket whose oldest unsent frame waited this long is closed with 1013 "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
         "--heartbeat",
         type=float,
         default=defaults.heartbeat,
@@ -150,6 +164,8 @@ def main(argv: list[str]) -> int:
         api_token=args.api_token or None,
         max_message_bytes=args.max_message_bytes,
         max_sockets_per_channel=args.max_sockets_per_channel or None,
+        send_queue_bytes=args.send_queue_bytes,
+        send_queue_seconds=args.send_queue_seconds,
         heartbeat=args.heartbeat or None,
         demo_clock=not args.no_demo_clock,
     )
