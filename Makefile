@@ -22,6 +22,7 @@ demo: setup
 test: setup $(TEST_OK)
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-webkit.sh
+	bash scripts/ensure-redis.sh
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m pytest $(PYTEST_ARGS)

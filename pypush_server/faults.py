@@ -83,15 +83,18 @@ class Faults:
 class Listener:
     """The server's listening socket, which the ``down`` fault can close and reopen."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, reuse_port: bool = False) -> None:
         self.runner: web.AppRunner | None = None  # set once the runner is set up
         self.host = host
         self.port = port
+        self.reuse_port = reuse_port  # one of several workers on one port (SO_REUSEPORT)
         self.site: web.TCPSite | None = None
         self.task: asyncio.Task | None = None
 
     async def start(self) -> int:
-        self.site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True)
+        self.site = web.TCPSite(
+            self.runner, self.host, self.port, reuse_address=True, reuse_port=self.reuse_port
+        )
         await self.site.start()
         self.port = self.runner.addresses[-1][1]
         return self.port
