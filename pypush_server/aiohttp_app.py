@@ -81,8 +81,8 @@ class AiohttpSink(Sink):
 
 
 class NoFaults:
-    """What the endpoint asks at each handshake; :class:`pypush_server.faults.Faults` answers
-    otherwise, in the demo and test server."""
+    """What the endpoint asks at each handshake: no faults. In the demo and test server,
+    :class:`pypush_server.testing.faults.Faults` answers instead."""
 
     def refusal(self, channel: str) -> int | None:
         return None

@@ -1,25 +1,22 @@
-"""The HTTP API under /api/: channels, pushes and faults (documented in the README).
+"""The HTTP API under /api/: channels, pushes and stats (documented in the README).
+
+The fault API beside it (/api/faults/…, closing and dropping sockets) is a test tool:
+:mod:`pypush_server.testing.fault_api`, which serve.py's application mounts too.
 
 Who may call it (loopback or the API token, no page of another origin, JSON
 bodies only) is decided before a request gets here, by :mod:`pypush_server.guard`.
 """
 
-import asyncio
 import json
 
 from aiohttp import web
 
 from pypush_server.aiohttp_app import PUSH_PATH, hub_key
 from pypush_server.brokers import BrokerUnavailable
-from pypush_server.faults import KINDS, Faults, Listener, check_seconds
 from pypush_server.guard import config_key, json_error
-from pypush_server.hub import Connection
-from pypush_server.logs import log, shown
+from pypush_server.logs import log
 from pypush_server.messages import MessageError, encode_message, parse_json
 from pypush_server.rules import close_problem, valid_channel_name
-
-faults_key = web.AppKey("faults", Faults)
-listener_key = web.AppKey("listener", Listener)
 
 routes = web.RouteTableDef()
 
@@ -51,16 +48,6 @@ def _channel_name(request: web.Request) -> str:
     if not valid_channel_name(channel):
         raise json_error(web.HTTPBadRequest, "invalid channel name %r" % channel)
     return channel
-
-
-def _duration(body: dict, name: str, required: bool = False) -> float | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    try:
-        return check_seconds(name, value)
-    except ValueError as exc:
-        raise json_error(web.HTTPBadRequest, str(exc)) from exc
 
 
 def _flag(body: dict, name: str) -> bool:
@@ -198,99 +185,6 @@ async def expire_channel_id(request: web.Request) -> web.Response:
     return web.json_response({"closed": closed})
 
 
-# -- closing and dropping sockets ---------------------------------------------------------
-
-
-def _targets(request: web.Request) -> list[Connection]:
-    hub = request.app[hub_key]
-    if "socket_id" in request.match_info:
-        try:
-            socket = hub.socket(int(request.match_info["socket_id"]))
-        except ValueError:
-            socket = None
-        if socket is None:
-            raise json_error(web.HTTPNotFound, "no open socket with that id")
-        return [socket]
-    return hub.sockets(_channel_name(request), request.query.get("channelId"))
-
-
-@routes.post("/api/channels/{channel}/close")
-@routes.post("/api/sockets/{socket_id}/close")
-async def close_with_code(request: web.Request) -> web.Response:
-    """Close with ``{"code", "reason"}``; channelIds stay valid, so clients may reconnect."""
-    code, reason = _close_args(await _object_body(request))
-    sockets = _targets(request)
-    await close_sockets(request.app[hub_key], sockets, code, reason)
-    log.info("closed %d sockets with %d %s", len(sockets), code, shown(reason))
-    return web.json_response({"closed": len(sockets)})
-
-
-@routes.post("/api/channels/{channel}/drop")
-@routes.post("/api/sockets/{socket_id}/drop")
-async def drop_connections(request: web.Request) -> web.Response:
-    """Cut the TCP connections with no close frame (the browser sees 1006)."""
-    sockets = _targets(request)
-    for socket in sockets:
-        socket.sink.abort()
-    log.info("dropped %d sockets", len(sockets))
-    return web.json_response({"dropped": len(sockets)})
-
-
-# -- faults -------------------------------------------------------------------------------
-
-
-@routes.post("/api/faults/{kind}")
-async def set_fault(request: web.Request) -> web.Response:
-    """``refuse``: ``{"status": 503}``; ``flap``: ``{"code": 1011}`` or ``{"drop": true}``;
-    ``slow-close``: ``{"delay": s}``. Each takes ``"channel"`` (default all) and
-    ``"seconds"`` (default until cleared). ``down``: ``{"seconds": s}`` stops listening."""
-    kind = request.match_info["kind"]
-    body = await _object_body(request)
-    if kind == "down":
-        return await _go_down(request, _duration(body, "seconds", required=True))
-    if kind not in KINDS:
-        raise json_error(web.HTTPNotFound, "faults are: down, %s" % ", ".join(KINDS))
-    scope = body.get("channel", "*")
-    if scope != "*" and not valid_channel_name(scope):
-        raise json_error(web.HTTPBadRequest, "invalid channel name")
-    if kind == "refuse":
-        value: object = body.get("status", 503)
-        if not isinstance(value, int) or not 400 <= value <= 599:
-            raise json_error(web.HTTPBadRequest, '"status" must be an HTTP error status')
-    elif kind == "flap":
-        value = "drop" if _flag(body, "drop") else _close_args({"code": 1011, **body})
-    else:
-        value = _duration(body, "delay", required=True)
-    request.app[faults_key].set(kind, scope, value, _duration(body, "seconds"))
-    return web.json_response({"fault": kind, "channel": scope})
-
-
-@routes.delete("/api/faults/{kind}")
-async def clear_fault(request: web.Request) -> web.Response:
-    kind = request.match_info["kind"]
-    if kind not in KINDS:
-        raise json_error(web.HTTPNotFound, "faults that can be cleared are: %s" % ", ".join(KINDS))
-    scope = request.query.get("channel", "*")
-    if scope != "*" and not valid_channel_name(scope):
-        raise json_error(web.HTTPBadRequest, "invalid channel name")
-    cleared = request.app[faults_key].clear(kind, scope)
-    return web.json_response({"cleared": cleared})
-
-
-async def _go_down(request: web.Request, seconds: float) -> web.Response:
-    listener = request.app.get(listener_key)
-    if listener is None:
-        raise json_error(web.HTTPNotImplemented, "this server does not control its listener")
-    hub = request.app[hub_key]
-
-    def drop_all() -> None:
-        for socket in hub.sockets():
-            socket.sink.abort()
-
-    listener.schedule_down(seconds, drop_all)  # after this answer has gone out
-    return web.json_response({"down": seconds})
-
-
 @routes.get("/api/stats")
 async def stats(request: web.Request) -> web.Response:
     hub = request.app[hub_key]
@@ -305,14 +199,3 @@ async def _bus(call):
         return await call
     except BrokerUnavailable as exc:
         raise json_error(web.HTTPServiceUnavailable, str(exc)) from exc
-
-
-async def close_sockets(hub, sockets: list[Connection], code: int, reason: str) -> None:
-    """Close each socket with ``code`` and ``reason``; wait until they are closed."""
-    problem = close_problem(code, reason)
-    if problem is not None:
-        raise ValueError(problem)
-    sinks = [socket.sink for socket in sockets]
-    for socket in sockets:
-        hub.close(socket, code, reason)
-    await asyncio.gather(*(s._closer for s in sinks if s._closer), return_exceptions=True)

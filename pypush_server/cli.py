@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pypush_server.bundle import BundleError, write_bundle
+from pypush_build.bundle import BundleError, write_bundle
 
 log = logging.getLogger("pypush.server")
 
@@ -41,10 +41,6 @@ async def serve(
     ready_line: str = "pypush serving on http://%s:%d/",
 ) -> None:
     # Imported here so that `serve.py bundle` needs nothing beyond the standard library.
-    from aiohttp import web
-
-    from pypush_server.api import listener_key
-    from pypush_server.faults import Listener
     from pypush_server.hub import Hub
     from pypush_server.server_app import make_app
 
@@ -59,7 +55,19 @@ async def serve(
         max_queue_seconds=config.send_queue_seconds,
         max_sockets_per_channel=config.max_sockets_per_channel,
     )
-    app = make_app(config, bundle_dir=bundle_dir, static=static, hub=hub)
+    with tempfile.TemporaryDirectory(prefix="pypush-bundle-") as folder:
+        if bundle_dir is None:  # the build step, before the server starts
+            bundle_dir = write_bundle(Path(folder), url_prefix="/pypush/")
+        app = make_app(config, bundle_dir=bundle_dir, static=static, hub=hub)
+        await _run(app, host, port, reuse_port, ready_line)
+
+
+async def _run(app, host: str, port: int, reuse_port: bool, ready_line: str) -> None:
+    from aiohttp import web
+
+    from pypush_server.testing.fault_api import listener_key
+    from pypush_server.testing.faults import Listener
+
     listener = Listener(host, port, reuse_port=reuse_port)
     app[listener_key] = listener
     runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)

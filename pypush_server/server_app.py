@@ -11,23 +11,23 @@ Routes:
 
 import asyncio
 import datetime
-import tempfile
 from pathlib import Path
 
 from aiohttp import web
 
 from pypush_server import api
 from pypush_server.aiohttp_app import PUSH_PATH, add_push_endpoint, hub_key
-from pypush_server.api import faults_key, push_url
-from pypush_server.bundle import WEB, write_bundle
+from pypush_server.api import push_url
 from pypush_server.config import ServerConfig
-from pypush_server.faults import Faults
 from pypush_server.guard import config_key, json_error, request_guard
 from pypush_server.hub import Hub
 from pypush_server.logs import log
 from pypush_server.messages import MessageError, check_text_frame, parse_json
+from pypush_server.testing import fault_api
+from pypush_server.testing.fault_api import faults_key
+from pypush_server.testing.faults import Faults
 
-DEMO = WEB / "demo"
+DEMO = Path(__file__).resolve().parent.parent / "web" / "demo"
 DEMO_CHANNELS = ("clock", "chat")
 CHAT_MAX_CHARS = 500
 
@@ -145,7 +145,8 @@ def make_app(
     static: list[tuple[str, Path]] = (),
     hub: Hub | None = None,
 ) -> web.Application:
-    """The whole server. Without ``bundle_dir`` a fresh bundle is written to a temp folder.
+    """The whole server, serving the bundle ``bundle_dir`` (written by the build step,
+    :mod:`pypush_build.bundle`) under /pypush/; without it, no bundle.
 
     ``static`` mounts more folders (prefix, folder): the pages of an application
     that uses pypush, or the browser tests' harness. ``hub`` (default: one in
@@ -174,24 +175,18 @@ def make_app(
 
     app[demo_ids_key] = {}
     app.on_startup.append(register_demo_channels)
-    if bundle_dir is None:
-        temporary = tempfile.TemporaryDirectory(prefix="pypush-bundle-")
-        bundle_dir = write_bundle(Path(temporary.name), url_prefix="/pypush/")
-
-        async def remove_bundle(app: web.Application) -> None:
-            temporary.cleanup()
-
-        app.on_cleanup.append(remove_bundle)
     for path, template, _, substitutions in DEMO_PAGES:
         app.router.add_get(path, demo_page(path, template, substitutions))
     app.router.add_post("/demo/chat", demo_chat)
     app.router.add_static("/demo/", DEMO)
-    app[bundle_key] = bundle_dir
-    app.router.add_static(BUNDLE_PREFIX, bundle_dir)
+    if bundle_dir is not None:
+        app[bundle_key] = bundle_dir
+        app.router.add_static(BUNDLE_PREFIX, bundle_dir)
     app.on_response_prepare.append(cache_headers)
     for prefix, directory in static:
         app.router.add_static(prefix, directory)
     app.router.add_routes(api.routes)
+    app.router.add_routes(fault_api.routes)  # serve.py is a test server too
     if config.demo_clock:  # after the hub and the demo channels, which on_startup sets up first
         app.on_startup.append(start_clock)
         app.on_cleanup.append(stop_clock)

@@ -153,7 +153,7 @@ def test_a_message_json_cannot_carry_raises_and_is_never_sent(server, message):
 def test_start_raises_why_the_server_cannot_start_at_once_and_can_start_again(
     monkeypatch, tmp_path
 ):
-    from pypush_server import bundle
+    from pypush_build import bundle
 
     monkeypatch.setitem(bundle.RUNTIMES, "pyodide", (tmp_path / "nowhere", bundle.PYODIDE_FILES))
     server = PushTestServer()

@@ -19,10 +19,10 @@ from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pypush_server.api import faults_key
 from pypush_server.config import ServerConfig
-from pypush_server.faults import KINDS
 from pypush_server.server_app import make_app
+from pypush_server.testing.fault_api import faults_key
+from pypush_server.testing.faults import KINDS
 
 JSON = {"Content-Type": "application/json"}
 FACES_NAME_CHARS = set(string.ascii_letters + string.digits + "-_.")

@@ -4,10 +4,11 @@
 ``serve.py``) on a free loopback port in a background thread with its own event
 loop, so a synchronous test (pytest, Playwright's sync API) can use it. Every
 method is synchronous and thread-safe. The pytest plugin
-(:mod:`pypush_server.pytest_plugin`) hands it out as the ``push_server`` fixture.
+(:mod:`pypush_server.testing.pytest_plugin`) hands it out as the ``push_server`` fixture.
 """
 
 import asyncio
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -17,13 +18,13 @@ from typing import Any
 
 from aiohttp import web
 
+from pypush_build.bundle import assets_folder, write_bundle
 from pypush_server.aiohttp_app import hub_key
-from pypush_server.api import close_sockets, faults_key, listener_key
-from pypush_server.bundle import assets_folder
 from pypush_server.config import ServerConfig
-from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Listener
 from pypush_server.messages import check_text_frame, encode_message
 from pypush_server.server_app import bundle_key, make_app
+from pypush_server.testing.fault_api import close_sockets, faults_key, listener_key
+from pypush_server.testing.faults import FLAP, REFUSE, SLOW_CLOSE, Listener
 
 START_TIMEOUT = 30
 PAGES_PREFIX = "/pages/"
@@ -91,6 +92,7 @@ class PushTestServer:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._app: web.Application | None = None
+        self._temporary: tempfile.TemporaryDirectory | None = None
         self.port = port
         self._wanted_port = port
 
@@ -136,6 +138,9 @@ class PushTestServer:
     def _end_thread(self) -> None:
         self._thread.join(10)
         self._loop.close()
+        if self._temporary is not None:
+            self._temporary.cleanup()
+            self._temporary = None
         self._thread = self._loop = self._runner = None
 
     async def _abandon_app(self) -> None:
@@ -144,7 +149,11 @@ class PushTestServer:
             await self._runner.cleanup()
 
     async def _start_app(self) -> None:
-        app = make_app(self.config, bundle_dir=self._bundle_dir)
+        bundle_dir = self._bundle_dir
+        if bundle_dir is None:  # the build step: a bundle of its own, removed at stop()
+            self._temporary = tempfile.TemporaryDirectory(prefix="pypush-bundle-")
+            bundle_dir = write_bundle(Path(self._temporary.name), url_prefix="/pypush/")
+        app = make_app(self.config, bundle_dir=bundle_dir)
         app.router.add_get(PAGES_PREFIX + "{name:.+}", self._page)
         self._app = app
         listener = Listener("127.0.0.1", self._wanted_port)
