@@ -99,6 +99,18 @@ _watch_close = ffi.js_function(
 )
 CLOSE_GRACE_MS = 1000
 
+# R2: the page's setTimeout, looked up at each call, so a test clock governs it. What it
+# throws comes back as text (MicroPython cannot catch a JavaScript exception).
+_set_timeout = ffi.js_function(
+    "fn",
+    "ms",
+    "try { return globalThis.setTimeout(fn, ms); }"
+    " catch (e) { return 'setTimeout threw ' + String(e && e.message || e); }",
+)
+# A clearTimeout that throws leaves the timer to fire; the core ignores timers it no
+# longer waits for (the state checks in on_retry_timer and on_stable).
+_clear_timeout = ffi.js_function("id", "try { globalThis.clearTimeout(id); } catch (e) {}")
+
 live_proxies = 0
 """Proxies of Python callables this module created and has not yet released (R1)."""
 
@@ -174,8 +186,10 @@ class _Timer:
     def __init__(self, delay_ms: int, callback: object) -> None:
         self.callback = callback
         self.proxy = _proxy(self.fire)
-        # R2: the page's setTimeout, looked up at each call, so a test clock governs it.
-        self.id = js.setTimeout(self.proxy, delay_ms)
+        self.id = _set_timeout(self.proxy, delay_ms)
+        if type(self.id) is str:
+            self.release()
+            raise RuntimeError(self.id)
 
     def fire(self) -> None:
         self.release()
@@ -209,7 +223,7 @@ class BrowserPlatform(Platform):
         return _Timer(delay_ms, callback)
 
     def clear_timer(self, handle: _Timer) -> None:
-        js.clearTimeout(handle.id)
+        _clear_timeout(handle.id)
         handle.release()
 
     def report_error(self, message: str, cause: BaseException | None) -> None:
@@ -437,9 +451,11 @@ def install() -> JavaScriptApi:
 
 
 # One interpreter per page: when PyScript runs this module and the loader waits for
-# it (data-interpreter="pyscript"), faces.push uses this interpreter too.
+# it (data-interpreter="pyscript"), faces.push uses this interpreter too. Before the
+# loader has run, the API waits on window.pypushPythonApi for the loader to take it.
 _attach = ffi.js_function(
     "api",
-    "const p = globalThis.pypush; if (p && p.attach) { p.attach(api); return true; } return false;",
+    "const p = globalThis.pypush; if (p && p.attach) { p.attach(api); return true; }"
+    " globalThis.pypushPythonApi = api; return false;",
 )
 _attach(ffi.proxy(install()))  # without a loader on the page, the Python face alone serves

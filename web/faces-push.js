@@ -9,6 +9,17 @@
 (function () {
   "use strict";
 
+  // Pages include scripts twice (a template and a component each add it). A second
+  // run keeps the first loader's faces.push, queue, interpreter and ready: it only
+  // puts the first faces.push back in place, in case something replaced it meanwhile.
+  var first = window.pypush;
+  if (first && first.push && first.ready && typeof first.attach === "function") {
+    window.faces = window.faces || {};
+    window.faces.push = first.push;
+    if (window.jsf) window.jsf.push = first.push;
+    return;
+  }
+
   var script = document.currentScript;
   var base = new URL("./", script ? script.src : document.baseURI).href;
   var queue = [];      // [method name, arguments] made before Python is live
@@ -173,6 +184,14 @@
   var attached;
   function pyscriptInterpreter() {
     return new Promise(function (resolve, reject) {
+      // The page's Python may have imported pypush.browser before this script ran:
+      // then it left its API here instead of calling attach().
+      var early = window.pypushPythonApi;
+      if (early) {
+        delete window.pypushPythonApi;
+        resolve(early);
+        return;
+      }
       attached = resolve;
       function importPypush() {
         var first = document.querySelector('script[type="py"], script[type="mpy"]');
@@ -237,6 +256,8 @@
   ready.catch(function () {});  // reported above; awaiting code still sees the rejection
 
   window.pypush = {
+    /** The faces.push object of this loader (a second copy of the script reuses it). */
+    push: push,
     ready: ready,
     base: base,
     interpreter: interpreter,
