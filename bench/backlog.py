@@ -7,6 +7,7 @@ the ratio between consecutive sizes (2.0 means linear, 4.0 quadratic), all
 measured in this one run under CPython.
 """
 
+import itertools
 import time
 
 from pypush.fifo import Fifo
@@ -37,7 +38,7 @@ def main() -> None:
     rows = [(size, drain_list(size), drain_fifo(size)) for size in SIZES]
     for size, listed, fifo in rows:
         print("%-12d %10.3f s %10.4f s" % (size, listed, fifo))
-    for (small, list_a, fifo_a), (large, list_b, fifo_b) in zip(rows, rows[1:], strict=False):
+    for (small, list_a, fifo_a), (large, list_b, fifo_b) in itertools.pairwise(rows):
         print(
             "%d -> %d: list.pop(0) x%.1f, Fifo x%.1f"
             % (small, large, list_b / list_a, fifo_b / fifo_a)

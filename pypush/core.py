@@ -135,13 +135,18 @@ class PushClient:
         )
 
     def deliver(self, message: object, event: object) -> None:
-        """E3/E4/E5: onmessage, then the behaviors that are own keys of the message."""
+        """E3/E4/E5: onmessage, then the behaviors that are own keys of the message.
+
+        ``message`` is the platform's handle for the message; only a client with
+        behaviors asks the platform for its text (E3: string messages only).
+        """
         self.call("onmessage", self.onmessage, message, self.channel, event)
-        if type(message) is str:
-            functions = self.behaviors.get(message)
+        if self.behaviors:
+            key = self.platform.message_key(message)
+            functions = self.behaviors.get(key) if type(key) is str else None
             if functions:
                 for function in functions:
-                    self.call("behavior '%s'" % message, function)
+                    self.call("behavior '%s'" % key, function)
 
 
 class _Lifecycle:

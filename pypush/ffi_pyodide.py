@@ -1,14 +1,10 @@
-"""The few FFI primitives :mod:`pypush.browser` needs, for Pyodide."""
+"""The few FFI primitives the browser side needs, for Pyodide."""
 
-import js
-from pyodide.ffi import JsException, JsProxy, create_proxy  # noqa: F401 - re-exported
+from pyodide.ffi import JsProxy, create_proxy
+
+from pypush.jsglue import glue
 
 INTERPRETER = "pyodide"
-
-
-def js_function(*params_and_body: str) -> JsProxy:
-    """Compile a small JavaScript helper once (``new Function(...)``)."""
-    return js.Function.new(*params_and_body)
 
 
 def proxy(function: object) -> JsProxy:
@@ -18,6 +14,11 @@ def proxy(function: object) -> JsProxy:
 
 def release(handle: JsProxy) -> None:
     handle.destroy()
+
+
+def js_text(text: str) -> str:
+    """A text for JavaScript: Pyodide carries any string as it is."""
+    return text
 
 
 def to_python(value: object) -> object:
@@ -30,3 +31,6 @@ def to_python(value: object) -> object:
 def collector() -> None:
     """Pyodide frees a message's proxy when the call returns: no collector needed."""
     return None
+
+
+__all__ = ["INTERPRETER", "collector", "glue", "js_text", "proxy", "release", "to_python"]

@@ -25,12 +25,15 @@
   var queue = [];      // [method name, arguments] made before Python is live
   var known = new Set();  // clientIds passed to init, for S3 before Python is live
   var api = null;      // the Python JavaScriptApi's methods once live
+  var glue = null;     // pypush-glue.js, the JavaScript the Python side calls
   var bootError = null;
 
   function call(name, args) {
-    // Python answers "" or the error to throw as "Error: message" / "TypeError: message".
-    var error = api[name].apply(null, args);
+    // Python answers "" or the error to throw as "Error: message" / "TypeError: message"
+    // (through glue.text: MicroPython encodes a text with U+0000 in it).
+    var error = name === "init" ? api.init(Array.prototype.slice.call(args)) : api[name](args[0]);
     if (error) {
+      error = glue.text(error);
       var type = error.slice(0, error.indexOf(": "));
       throw new (type === "TypeError" ? TypeError : Error)(error.slice(type.length + 2));
     }
@@ -105,7 +108,7 @@
   var runtimes = {
     pyodide: {
       files: ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
-              "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json"],
+              "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json", "pypush-glue.js"],
       package: "pypush.json",  // {path: source text}
       preload: [["modulepreload", "pyodide/pyodide.asm.mjs"], ["fetch", "pyodide/pyodide.asm.wasm"],
                 ["fetch", "pyodide/python_stdlib.zip"], ["fetch", "pyodide/pyodide-lock.json"]],
@@ -117,7 +120,7 @@
       }
     },
     micropython: {
-      files: ["micropython/micropython.mjs", "micropython/micropython.wasm"],
+      files: ["micropython/micropython.mjs", "micropython/micropython.wasm", "pypush-glue.js"],
       package: "pypush-mpy.json",  // {path: base64 bytecode}: no compiling at start-up
       preload: [["fetch", "micropython/micropython.wasm"]],
       load: async function () {
@@ -212,10 +215,18 @@
     });
   }
 
+  // The same module PyScript's configurations list under js_modules (one instance
+  // per page: modules are cached by URL), handed to our interpreters as pypush_glue.
+  function loadGlue() {
+    return import(at + "pypush-glue.js").then(function (module) {
+      glue = Object.assign({}, module);
+    });
+  }
+
   async function boot() {
     if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
     if (interpreter === "pyscript") {
-      var python = await pyscriptInterpreter();
+      var [python] = await Promise.all([pyscriptInterpreter(), loadGlue()]);
       return start(python, null);
     }
     var runtime = runtimes[interpreter];
@@ -226,9 +237,11 @@
       fetch(at + runtime.package).then(function (response) {
         if (!response.ok) throw new Error("GET " + at + runtime.package + " answered " + response.status);
         return response.json();
-      })
+      }),
+      loadGlue()
     ]);
     writeFiles(loaded.FS, loaded.lib, files);
+    loaded.runtime.registerJsModule("pypush_glue", glue);
     return start(loaded.runtime.pyimport("pypush.browser").install(), loaded.runtime);
   }
 

@@ -111,6 +111,9 @@ class FakePlatform(Platform):
     def clear_timer(self, handle: int) -> None:
         self.clock.clear_timer(handle)
 
+    def message_key(self, message: object) -> str | None:
+        return message if type(message) is str else None
+
     def report_error(self, message: str, cause: BaseException | None) -> None:
         self.errors.append((message, cause))
 
