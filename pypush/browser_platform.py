@@ -19,6 +19,8 @@ try:
 except ImportError:  # no pyodide module: MicroPython
     from pypush import ffi_micropython as ffi
 
+import json
+
 from pypush.platform import Platform, Socket, SocketEvents
 
 glue = ffi.glue
@@ -48,7 +50,7 @@ class JavaScriptError(Exception):
     """A page callback threw; ``js_error`` is what it threw."""
 
     def __init__(self, js_error: object) -> None:
-        super().__init__(glue.string(js_error))
+        super().__init__(from_js(glue.string(js_error)))
         self.js_error = js_error
 
 
@@ -61,7 +63,7 @@ class BrowserSocket(Socket):
         self.handlers = (
             proxy(events.opened),
             proxy(events.message),
-            proxy(events.bad_frame),
+            proxy(self.on_bad_frame),
             proxy(self.on_close),
         )
         glue.wire(ws, *self.handlers, CLOSE_GRACE_MS, _collect, COLLECT_EVERY_CHARS)
@@ -69,7 +71,10 @@ class BrowserSocket(Socket):
     def close(self) -> None:
         problem = glue.closeSocket(self.ws)
         if problem:
-            raise RuntimeError("WebSocket.close() threw: " + problem)
+            raise RuntimeError("WebSocket.close() threw: " + from_js(problem))
+
+    def on_bad_frame(self, why: str, event: object) -> None:
+        self.events.bad_frame(from_js(why), event)
 
     def on_close(self, event: object) -> None:
         for handler in self.handlers:
@@ -87,7 +92,7 @@ class Timer:
         self.id = glue.setTimer(self.proxy, delay_ms)  # R2: the page's own setTimeout
         if type(self.id) is str:
             self.release()
-            raise RuntimeError(self.id)
+            raise RuntimeError(from_js(self.id))
 
     def fire(self) -> None:
         self.release()
@@ -114,7 +119,7 @@ class BrowserPlatform(Platform):
     def open_socket(self, url: str, events: SocketEvents) -> Socket:
         ws = glue.newWebSocket(js_text(url))
         if type(ws) is str:
-            raise ValueError(ws)
+            raise ValueError(from_js(ws))
         return BrowserSocket(ws, events)
 
     def set_timer(self, delay_ms: int, callback: object) -> Timer:
@@ -125,7 +130,7 @@ class BrowserPlatform(Platform):
         handle.release()
 
     def message_key(self, message: object) -> str | None:
-        return glue.keyOf(message)
+        return from_js(glue.keyOf(message))
 
     def report_error(self, message: str, cause: BaseException | None) -> None:
         js_cause = cause.js_error if isinstance(cause, JavaScriptError) else None
@@ -135,6 +140,18 @@ class BrowserPlatform(Platform):
         glue.warn(js_text(message))
 
 
+def from_js(value: object) -> object:
+    """A value the glue's ``py()`` prepared: as it is, or decoded from its JSON.
+
+    Strings, booleans and small numbers cross as they are; objects, arrays, null,
+    large integers and strings an interpreter would change (MicroPython miscounts
+    one with a lone surrogate) come as U+0001 + JSON.
+    """
+    if type(value) is str and value[:1] == "\x01":
+        return json.loads(value[1:])
+    return value
+
+
 def message_value(message: object) -> object:
     """The message of a handle as Python data (dict, list, str, int, float, bool, None)."""
-    return ffi.to_python(glue.dataOf(message))
+    return from_js(glue.dataOf(message))

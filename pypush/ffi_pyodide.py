@@ -21,16 +21,9 @@ def js_text(text: str) -> str:
     return text
 
 
-def to_python(value: object) -> object:
-    """A JavaScript value as plain Python data (dict, list, str, int, float, bool, None)."""
-    if isinstance(value, JsProxy):
-        return value.to_py()
-    return None if type(value).__name__ == "JsNull" else value
-
-
 def collector() -> None:
     """Pyodide frees a message's proxy when the call returns: no collector needed."""
     return None
 
 
-__all__ = ["INTERPRETER", "collector", "glue", "js_text", "proxy", "release", "to_python"]
+__all__ = ["INTERPRETER", "collector", "glue", "js_text", "proxy", "release"]

@@ -9,12 +9,9 @@ gave them.
 """
 
 import pypush.browser_platform as platform
-from pypush.browser_platform import JavaScriptError, glue, js_text
+from pypush.browser_platform import JavaScriptError, from_js, glue, js_text
 from pypush.core import PushRegistry
 from pypush.errors import PushArgumentError, PushError, UnknownClientError
-
-INIT_ARGUMENTS = 9
-"""clientId, url, channel, onopen, onmessage, onerror, onclose, behaviors, autoconnect."""
 
 
 def _failed(error: object) -> None:
@@ -74,7 +71,7 @@ def _behaviors(client_id: object, value: object) -> dict:
     behaviors = {}
     entries = glue.ownEntries(value)
     for i in range(entries.length):
-        key, functions = entries[i][0], entries[i][1]
+        key, functions = from_js(entries[i][0]), entries[i][1]
         callables = []
         for j in range(functions.length):
             function = functions[j]
@@ -110,9 +107,11 @@ class JavaScriptApi:
         return _error_text_of(lambda: self._init(args))
 
     def _init(self, args: object) -> None:
-        given = args.length
-        values = [args[i] if i < given else None for i in range(INIT_ARGUMENTS)]
-        client_id, url, channel = values[0], values[1], values[2]
+        given = args.length  # Pyodide raises IndexError past the end of an array
+        behaviors = args[7] if given > 7 else None
+        autoconnect = given > 8 and glue.truthy(args[8]) is True
+        texts = glue.initTexts(args)
+        client_id, url, channel = from_js(texts[0]), from_js(texts[1]), from_js(texts[2])
         callbacks = glue.pageCallbacks(args)
         self.registry.init(
             client_id,
@@ -122,8 +121,8 @@ class JavaScriptApi:
             _wrap(_OnMessage, callbacks.onmessage),
             _wrap(_OnClose, callbacks.onerror),
             _wrap(_OnClose, callbacks.onclose),
-            _behaviors(client_id, values[7]),
-            glue.truthy(values[8]) is True,
+            _behaviors(client_id, behaviors),
+            autoconnect,
         )
 
     def open(self, client_id: object = None) -> str:
@@ -151,7 +150,7 @@ def _error_text_of(operation: object) -> str:
 
 def _error_text(exc: PushError) -> str:
     if isinstance(exc, UnknownClientError):
-        shown = exc.client_id if type(exc.client_id) is str else glue.string(exc.client_id)
+        shown = exc.client_id if type(exc.client_id) is str else from_js(glue.string(exc.client_id))
         return "Error: Unknown clientId: " + shown
     return ("TypeError: " if isinstance(exc, PushArgumentError) else "Error: ") + str(exc)
 

@@ -12,8 +12,10 @@
  *   Each helper does in one call what would otherwise take several crossings.
  * - Nothing throws into Python: MicroPython cannot catch a JavaScript exception,
  *   so failures come back as values (false, or an error's text).
- * - Texts from Python arrive through text(): MicroPython cuts a string it hands to
- *   JavaScript at its first U+0000, so Python sends such a text as "\u0001" + JSON.
+ * - Texts cross as they are, or, where an interpreter would change them, as
+ *   "\u0001" + JSON, decoded on the other side: MicroPython cuts a string it hands
+ *   to JavaScript at its first U+0000 (text() decodes what Python sent), and
+ *   miscounts a string with a lone surrogate that it receives (py() encodes it).
  * - Values the page gave stay JavaScript values: a message reaches onmessage as
  *   JSON.parse(frame).data made it, and the channel as the page passed it to init,
  *   never after a round trip through Python.
@@ -24,6 +26,31 @@ const DATA = Symbol("pypush message");  // on a MessageEvent: its parsed frame's
 /** A text Python sent: as it was, or decoded when Python had to encode it. */
 export function text(value) {
   return typeof value === "string" && value.charCodeAt(0) === 1 ? JSON.parse(value.slice(1)) : value;
+}
+
+const wellFormed = typeof String.prototype.isWellFormed === "function"
+  ? (s) => s.isWellFormed()
+  : (s) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/.test(s);
+const INT32 = 2147483647;
+
+/**
+ * A value for Python (pypush.browser_platform.from_js decodes it): strings both
+ * interpreters carry whole and small numbers as they are; anything else, and a string
+ * that starts with the marker, as "\u0001" + JSON. (MicroPython also carries integers
+ * only up to 32 bits.)
+ */
+export function py(value) {
+  switch (typeof value) {
+    case "string":
+      return value.charCodeAt(0) !== 1 && wellFormed(value) ? value : "\u0001" + JSON.stringify(value);
+    case "number":
+      return !Number.isInteger(value) || (value <= INT32 && value >= -INT32 - 1) ? value : "\u0001" + JSON.stringify(value);
+    case "boolean":
+    case "undefined":
+      return value;
+    default:
+      return "\u0001" + (value === null ? "null" : JSON.stringify(value));
+  }
 }
 
 // -- values -----------------------------------------------------------------------------
@@ -38,9 +65,13 @@ export function truthy(value) {
   return !!value;
 }
 
-/** String(value), for texts of JavaScript values (a thrown error, a clientId). */
-export function string(value) {
+function plainString(value) {
   try { return String(value); } catch (e) { return Object.prototype.toString.call(value); }
+}
+
+/** String(value) for Python (through py()): the text of a thrown error, a clientId. */
+export function string(value) {
+  return py(plainString(value));
 }
 
 // Python gets undefined (None on both interpreters) for "nothing": Pyodide turns a
@@ -52,12 +83,17 @@ export function callback(value) {
   return typeof value === "function" ? value : undefined;
 }
 
-/** I5/E4: the object's own keys, each with its array of functions (or a single one). */
+/** I5/E4: the object's own keys (for Python), each with its array of functions. */
 export function ownEntries(object) {
   return Object.keys(object).map((key) => {
     const value = object[key];
-    return [key, Array.isArray(value) ? value : [value]];
+    return [py(key), Array.isArray(value) ? value : [value]];
   });
+}
+
+/** What Python reads of faces.push.init's arguments: clientId, url, channel, for Python. */
+export function initTexts(args) {
+  return [py(args[0]), typeof args[1] === "string" ? py(args[1]) : args[1], py(args[2])];
 }
 
 // -- the page's callbacks ----------------------------------------------------------------
@@ -97,21 +133,15 @@ export function guard(fn) {
   };
 }
 
-/** E3: the message of a MessageEvent pypush decoded (for the Python face). */
+/** E3: the message of a MessageEvent pypush decoded, for Python (the Python face). */
 export function dataOf(event) {
-  return event[DATA];
+  return py(event[DATA]);
 }
 
 /** E3/E4: the message, when it is a string (a behavior key), else undefined. */
 export function keyOf(event) {
   const data = event[DATA];
-  return typeof data === "string" ? data : undefined;
-}
-
-/** A JavaScript value as JSON text, for MicroPython's json.loads (undefined: "null"). */
-export function json(value) {
-  const result = JSON.stringify(value);
-  return result === undefined ? "null" : result;
+  return typeof data === "string" ? py(data) : undefined;
 }
 
 // -- sockets -----------------------------------------------------------------------------
@@ -186,7 +216,7 @@ export function closeSocket(ws) {
 
 /** R2: the page's setTimeout, looked up at each call. What it throws comes back as text. */
 export function setTimer(fn, ms) {
-  try { return globalThis.setTimeout(fn, ms); } catch (e) { return "setTimeout threw " + string(e && e.message || e); }
+  try { return globalThis.setTimeout(fn, ms); } catch (e) { return py("setTimeout threw " + plainString(e && e.message || e)); }
 }
 
 /** A clearTimeout that throws leaves the timer to fire; the core ignores stale timers. */
