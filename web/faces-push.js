@@ -21,6 +21,8 @@
   }
 
   var script = document.currentScript;
+  // S7: under a Content-Security-Policy with nonces, what this adds carries this tag's.
+  var nonce = (script && script.nonce) || "";
   var base = new URL("./", script ? script.src : document.baseURI).href;
   var queue = [];      // [method name, arguments] made before Python is live
   var known = new Set();  // clientIds passed to init, for S3 before Python is live
@@ -136,6 +138,7 @@
   function preload(runtime) {
     runtime.preload.forEach(function (hint) {
       var link = document.createElement("link");
+      if (nonce) link.nonce = nonce;
       link.rel = hint[0] === "modulepreload" ? "modulepreload" : "preload";
       if (hint[0] === "fetch") { link.as = "fetch"; link.crossOrigin = "anonymous"; }
       link.href = at + hint[1];
@@ -195,16 +198,31 @@
         resolve(early);
         return;
       }
-      attached = resolve;
+      // Settles once: attach() resolves, fail() rejects, and either stops the watch.
+      var unwatch = watchPyscript(fail);
+      attached = function (python) { unwatch(); resolve(python); };
+      function fail(error) {
+        if (!attached) return;
+        attached = null;
+        unwatch();
+        reject(error);
+      }
       function importPypush() {
         var first = document.querySelector('script[type="py"], script[type="mpy"]');
         if (!first) {
-          reject(new Error('data-interpreter="pyscript" but this page has no <script type="py"> or "mpy"'));
+          fail(new Error('data-interpreter="pyscript" but this page has no <script type="py"> or "mpy"'));
           return;
         }
         var line = document.createElement("script");
         line.type = first.type;
+        if (nonce) line.nonce = nonce;
         line.textContent = "import pypush.browser";
+        // PyScript marks a script done once it has run; if pypush has not attached by
+        // then, its import failed (PyScript has shown why on the page and the console).
+        line.addEventListener(first.type + ":done", function () {
+          fail(new Error("PyScript ran `import pypush.browser` but pypush did not start " +
+            "(see the error PyScript reported)"));
+        });
         document.body.appendChild(line);
       }
       if (document.readyState === "loading") {
@@ -213,6 +231,32 @@
         importPypush();
       }
     });
+  }
+
+  // S5: PyScript has no failure event. While we wait for it, a policy violation or an
+  // uncaught error in PyScript's own files means it cannot start: say so, and why.
+  function watchPyscript(fail) {
+    var core = document.querySelector('script[type="module"][src$="pyscript/core.js"]');
+    var folder = core ? new URL("./", core.src).href : null;
+    function ours(file) { return !!folder && typeof file === "string" && file.indexOf(folder) === 0; }
+    function onViolation(event) {
+      if (!ours(event.sourceFile)) return;
+      fail(new Error("PyScript cannot start under this page's Content-Security-Policy: " +
+        (event.blockedURI === "eval"
+          ? "it evaluates strings as JavaScript, which needs 'unsafe-eval' in " + event.effectiveDirective +
+            " (pypush itself needs nothing beyond 'self', the nonce and 'wasm-unsafe-eval')"
+          : event.effectiveDirective + " refused " + event.blockedURI) +
+        " [" + event.sourceFile + ":" + event.lineNumber + "]"));
+    }
+    function onError(event) {
+      if (ours(event.filename)) fail(new Error("PyScript failed to start: " + event.message));
+    }
+    document.addEventListener("securitypolicyviolation", onViolation);
+    window.addEventListener("error", onError);
+    return function () {
+      document.removeEventListener("securitypolicyviolation", onViolation);
+      window.removeEventListener("error", onError);
+    };
   }
 
   // The same module PyScript's configurations list under js_modules (one instance
@@ -276,7 +320,9 @@
     interpreter: interpreter,
     /** Called by pypush.browser when PyScript imports it (data-interpreter="pyscript"). */
     attach: function (python) {
-      if (attached) { attached(python); attached = null; }
+      var take = attached;
+      attached = null;
+      if (take) take(python);
     },
     /** The state of a client: idle, connecting, open, waiting or closing. */
     state: function (clientId) { return api ? api.state(clientId) : "idle"; },
