@@ -97,12 +97,12 @@
     return settled;
   }
 
-  // The interpreter: <script src=".../faces-push.js" data-interpreter="micropython">;
-  // Pyodide by default.
+  // The interpreter (S8): MicroPython by default, fast to start and small;
+  // <script src=".../faces-push.js" data-interpreter="pyodide"> for CPython's Pyodide.
   // A PyScript page (its core.js already included) shares PyScript's interpreter.
   var pyscriptPage = !!document.querySelector(
     'script[type="module"][src$="pyscript/core.js"], script[type="py"], script[type="mpy"]');
-  var interpreter = (script && script.dataset.interpreter) || (pyscriptPage ? "pyscript" : "pyodide");
+  var interpreter = (script && script.dataset.interpreter) || (pyscriptPage ? "pyscript" : "micropython");
   // The assets folder: "./" here, "./v-<hash>/" in a bundle (pypush_server/bundle.py
   // rewrites this line), so that its files can be cached for good under their name.
   var assets = "./";
@@ -127,7 +127,9 @@
       preload: [["fetch", "micropython/micropython.wasm"]],
       load: async function () {
         var module = await import(at + "micropython/micropython.mjs");
-        var heapsize = Number(script && script.dataset.heapsize) || 16 * 1024 * 1024;
+        // MicroPython grows its heap by itself; 1 MiB to start (its own default) keeps
+        // WebAssembly memory at its 17 MB floor, where 16 MiB grew it to 20 MB (bench).
+        var heapsize = Number(script && script.dataset.heapsize) || 1024 * 1024;
         var mp = await failFast(module.loadMicroPython({ heapsize: heapsize }));
         return { runtime: mp, FS: mp.FS, lib: "/lib/" };  // /lib is on MicroPython's sys.path
       }

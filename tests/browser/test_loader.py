@@ -51,3 +51,14 @@ def test_S5_pyscript_python_that_imports_pypush_before_the_loader_still_gets_rea
         assert page.wait_for("late", "message")[0][1] == "works"
     finally:
         context.close()
+
+
+def test_S8_the_loader_boots_micropython_unless_told_otherwise(browser, server):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(server.base_url + "/test/harness.html")  # no data-interpreter
+        info = page.evaluate("pypush.ready.then((info) => [info.interpreter, pypush.interpreter])")
+        assert info == ["micropython", "micropython"]
+    finally:
+        context.close()
