@@ -16,6 +16,12 @@ Design:
 * Engines map contexts onto sessions: WebKit gives each context a session of its
   own (its own MiniBrowser); Firefox shares one session among contexts, each a
   WebDriver BiDi user context (cookies, storage and cache apart).
+* ``evaluate`` runs the script in the page's own realm, with the page's globals
+  (``Error``, ``WebSocket``...), as Playwright does: the WebDriver script around
+  it names the page's window and evaluates through the page's ``eval``, since
+  Firefox runs WebDriver scripts in a sandbox realm of their own (WebKit runs them
+  in the page's). Values come back JSON-like (undefined -> None, NaN, infinities,
+  -0, dates and errors kept).
 * Console output and uncaught errors are recorded by the page itself:
   ``PAGE_SUPPORT_JS`` (``/test/console-capture.js``) wraps ``console.*`` and
   records ``error`` and ``unhandledrejection`` events. Engines that can run a
@@ -33,9 +39,10 @@ Design:
   (the page's own ``setTimeout`` lookups then go to the fake, which is how pypush
   uses timers; timers set while loading stay real). Until ``pause_at`` time flows
   (in steps of 10 ms, driven by a real interval); ``run_for`` fires timers.
-  Sessions have no WebDriver script timeout (WebKit runs it on the page's current
-  ``setTimeout``: a paused fake one never fires, ``run_for(60_000)`` fires it at
-  once); ``evaluate`` keeps its own (30 s) on the real ``setTimeout``.
+  Sessions have no WebDriver script timeout unless the engine needs a backstop
+  (WebKit runs it on the page's current ``setTimeout``: a paused fake one never
+  fires, ``run_for(60_000)`` fires it at once); ``evaluate`` keeps its own (30 s)
+  on the real ``setTimeout``.
 * ``add_init_script`` and ``route`` are Playwright (Chromium-only here) features.
 """
 
@@ -75,6 +82,7 @@ FAKE_TIMERS_JS = FAKE_TIMERS_JS / "fake-timers-src.js"
 DEFAULT_TIMEOUT_MS = 30_000
 CONSOLE_POLL_S = 0.1
 HTTP_BACKSTOP_S = 180
+SCRIPT_BACKSTOP_S = 150  # above any evaluate's own timeout, below HTTP_BACKSTOP_S
 
 
 class PageError(_BaseError):
@@ -107,6 +115,16 @@ _EVALUATE_JS = (
     + r"""
 var script = arguments[0], arg = arguments[1], timeoutMs = arguments[2];
 var reply = arguments[arguments.length - 1], answered = false;
+// The script runs in the page's own realm (its eval, Error, Array, WebSocket...), as in
+// Playwright. WebKit runs WebDriver scripts there; Firefox runs them in a sandbox realm
+// whose globals are not the page's, so this code names the page's as ``page``, copies
+// ``arg`` into the page's realm and recognises values of either realm.
+var page = window;
+if (arg !== null && typeof arg === "object" && page.JSON !== JSON) {
+  arg = page.JSON.parse(JSON.stringify(arg));
+}
+function isError(value) { return value instanceof page.Error || value instanceof Error; }
+function isDate(value) { return value instanceof page.Date || value instanceof Date; }
 // The timeout, on the real setTimeout (WebDriver's own would run on page.clock's).
 var native = window.__nativeTimers || window;
 var timer = native.setTimeout.call(window, function () {
@@ -129,11 +147,11 @@ function wire(value, seen) {
   }
   if (typeof value === "bigint") return { __special: "bigint", value: String(value) };
   if (value === null || typeof value !== "object") return value;
-  if (value instanceof Date) return { __special: "date", value: value.toISOString() };
-  if (value instanceof Error) {
+  if (isDate(value)) return { __special: "date", value: value.toISOString() };
+  if (isError(value)) {
     return { __special: "error", name: value.name, message: value.message, stack: value.stack };
   }
-  if (typeof Node === "function" && value instanceof Node) return null;
+  if (typeof page.Node === "function" && value instanceof page.Node) return null;
   if (seen.indexOf(value) >= 0) return null;
   seen = seen.concat([value]);
   if (Array.isArray(value)) return value.map(function (item) { return wire(item, seen); });
@@ -147,7 +165,7 @@ function wire(value, seen) {
   return out;
 }
 function fail(error) {
-  var e = error instanceof Error
+  var e = isError(error)
     ? { name: error.name, message: error.message, stack: String(error.stack || "") }
     : { name: "", stack: "",
         message: "Uncaught " + (typeof error === "string" ? error : JSON.stringify(error)) };
@@ -155,8 +173,8 @@ function fail(error) {
 }
 try {
   var isExpression = true;
-  try { new Function("return (" + script + "\n)"); } catch (e) { isExpression = false; }
-  var value = (0, eval)(isExpression ? "(" + script + "\n)" : script);
+  try { new page.Function("return (" + script + "\n)"); } catch (e) { isExpression = false; }
+  var value = (0, page.eval)(isExpression ? "(" + script + "\n)" : script);
   if (typeof value === "function") value = value(arg);
   Promise.resolve(value).then(function (result) {
     var wired;
@@ -267,11 +285,12 @@ class ConsoleMessage:
 class Session:
     """One WebDriver session: its driver, used by one operation at a time, on one window."""
 
-    def __init__(self, driver: WebDriver) -> None:
+    def __init__(self, driver: WebDriver, script_timeout_s: float | None = None) -> None:
         self.driver = driver
-        # No WebDriver script timeout (see the module docstring): _EVALUATE_JS keeps its
-        # own, on the real setTimeout.
-        driver.execute(Command.SET_TIMEOUTS, {"script": None})
+        # No WebDriver script timeout by default (see the module docstring): _EVALUATE_JS
+        # keeps its own, on the real setTimeout. An engine may need a backstop instead.
+        timeout_ms = None if script_timeout_s is None else round(script_timeout_s * 1000)
+        driver.execute(Command.SET_TIMEOUTS, {"script": timeout_ms})
         # Selenium waits for the driver's answers for ever by default: a page stuck in a
         # loop would hang the run. Every call here has a shorter timeout of its own.
         driver.command_executor.client_config.timeout = HTTP_BACKSTOP_S
@@ -790,10 +809,7 @@ class SeleniumClock:
         in the current document too if one is loaded."""
         self._requested = True
         self._start = None if time is None else _epoch_ms(time)
-        self._preloaded = self.page._preload(
-            "() => {\n%s\n(function () {\n%s\n}).call(null, %s);\n}"
-            % (self._fake_timers(), _CLOCK_INSTALL_JS, json.dumps(self._start))
-        )
+        self._preloaded = self.page._preload(self._script())
         with self.page._session() as driver:
             loaded = driver.execute_script("return location.protocol !== 'about:'")
         if loaded:
@@ -803,17 +819,18 @@ class SeleniumClock:
         if self._requested and not self._preloaded:
             self._install()
 
-    def _fake_timers(self) -> str:
-        """@sinonjs/fake-timers as ``window.__FakeTimers`` (a script; idempotent)."""
+    def _script(self) -> str:
+        """A function that installs the clock in a document (idempotent)."""
         if self._source is None:
             self._source = _FAKE_TIMERS_WRAPPER % FAKE_TIMERS_JS.read_text(encoding="utf-8")
-        return self._source
+        return "() => {\n%s\nreturn (function () {\n%s\n}).call(null, %s);\n}" % (
+            self._source,
+            _CLOCK_INSTALL_JS,
+            json.dumps(self._start),
+        )
 
     def _install(self) -> None:
-        source = self._fake_timers()
-        with self.page._session() as driver:
-            driver.execute_script(source)
-            driver.execute_script(_CLOCK_INSTALL_JS, self._start)
+        self.page.evaluate(self._script())
 
     def _call(self, body: str, *args: object) -> object:
         """Run ``body`` (a function of ``clock`` and ``args``) in the page, awaiting it."""
