@@ -180,12 +180,12 @@ class FirefoxPage(SeleniumPage):
 class FirefoxContext(SeleniumContext):
     """Playwright's ``BrowserContext``: a BiDi user context of the browser's session."""
 
+    page_class = FirefoxPage
+
     def __init__(self, browser: FirefoxBrowser) -> None:
         super().__init__(browser, browser.session)
         with self.session.lock:
             self.user_context = self.session.driver.browser.create_user_context()
-
-    page_class = FirefoxPage
 
     def _open_window(self) -> str:
         return self.session.driver.browsing_context.create(
