@@ -185,7 +185,7 @@ def shared_page(browser, server, interpreter) -> Iterator[PushPage]:
 def push_page(shared_page) -> Iterator[PushPage]:
     """The shared page; the test's clients are closed afterwards so none lingers."""
     before = set(shared_page.evaluate("Object.keys(window.calls)"))
-    errors_before = len(shared_page.evaluate("window.errors"))
+    errors_before = shared_page.evaluate("window.errors.length")
     shared_page.errors_before = errors_before
     yield shared_page
     for client_id in set(shared_page.evaluate("Object.keys(window.calls)")) - before:

@@ -136,7 +136,17 @@ function done(answer) {
   native.clearTimeout.call(window, timer);
   reply(answer);
 }
+// geckodriver refuses a lone surrogate in a script's answer (its JSON parser is strict):
+// strings travel with each one spelled out as the text \uXXXX instead.
+function wellFormed(text) {
+  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(^|[^\ud800-\udbff])([\udc00-\udfff])/g,
+    function (match, before, low) {
+      var unit = low || match;
+      return (before || "") + "\\u" + unit.charCodeAt(0).toString(16);
+    });
+}
 function wire(value, seen) {
+  if (typeof value === "string") return wellFormed(value);
   if (value === undefined || typeof value === "function" || typeof value === "symbol") return null;
   if (typeof value === "number") {
     if (Number.isNaN(value)) return { __special: "NaN" };
