@@ -23,6 +23,7 @@ demo: setup
 test: setup $(TEST_OK)
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-webkit.sh
+	bash scripts/ensure-firefox.sh
 	bash scripts/ensure-redis.sh
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
@@ -31,6 +32,8 @@ test: setup $(TEST_OK)
 # The soak test: two minutes of server restarts under 100 clients (SOAK_SECONDS=N to change).
 soak: setup $(TEST_OK)
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-webkit.sh
+	bash scripts/ensure-firefox.sh
 	SOAK_SECONDS=$(SOAK_SECONDS) $(PYTHON) -m pytest -m soak tests/browser/test_soak.py
 
 # The benchmarks: figures into bench-results/ (see README, Benchmarks).

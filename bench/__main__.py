@@ -65,6 +65,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "pypush-pyodide, ...) or an interpreter (pyodide, micropython) for its three",
     )
     parser.add_argument(
+        "--heapsizes",
+        metavar="SIZE[,SIZE]",
+        type=_sizes,
+        default=(),
+        help="also measure pypush on MicroPython with these initial heaps (e.g. 512K,2M,16M)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="smoke run: 1 run, 2000/200 messages, 50 probes (explicit options still win)",
@@ -80,6 +87,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _sizes(text: str) -> tuple[int, ...]:
+    units = {"K": 1024, "M": 1024 * 1024}
+    try:
+        return tuple(
+            int(word[:-1]) * units[word[-1].upper()] if word[-1].upper() in units else int(word)
+            for word in text.split(",")
+            if word
+        )
+    except (ValueError, IndexError) as exc:
+        raise argparse.ArgumentTypeError("sizes like 512K,2M,16M: %s" % exc) from exc
+
+
 def select(names: list[str], only: str | None) -> list[str]:
     """The targets ``--only`` names, in report order (all of them without it)."""
     if not only:
@@ -88,7 +107,11 @@ def select(names: list[str], only: str | None) -> list[str]:
     unknown = [w for w in wanted if w not in names and w not in INTERPRETERS]
     if unknown:
         raise SystemExit("unknown target %s; known: %s" % (unknown, ", ".join(names)))
-    return [n for n in names if n in wanted or any(n.endswith("-" + w) for w in wanted)]
+    return [
+        n
+        for n in names
+        if n in wanted or any(n.startswith(w + "-") or ("-" + w) in n for w in wanted)
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             executable_path=executable, args=[*CHROMIUM_ARGS, *MEMORY_ARGS]
         )
         channel = server.channel("bench")
-        all_pages = pages(channel.url, server.assets_url)
+        all_pages = pages(channel.url, server.assets_url, args.heapsizes)
         names = select(list(all_pages), args.only)
         urls = {name: server.add_page(name + ".html", all_pages[name]) for name in names}
         runner = Runner(browser, server, channel, echo, workload)

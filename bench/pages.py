@@ -151,32 +151,39 @@ ws.onmessage = create_proxy(onmessage)
     )
 
 
-def pypush(interpreter: str, url: str) -> str:
+def pypush(interpreter: str, url: str, heapsize: int | None = None) -> str:
     """pypush as a Faces page uses it: the loader and one ``faces.push.init``.
 
     ``liveAt`` (when ``pypush.ready`` resolves: interpreter booted, package
     loaded, the queued init replayed and its socket created) splits ready time
-    into start-up and the WebSocket handshake.
+    into start-up and the WebSocket handshake. ``heapsize`` sets MicroPython's
+    initial heap (``data-heapsize``) instead of the loader's default.
     """
+    heap = ' data-heapsize="%d"' % heapsize if heapsize else ""
     return COMMON_JS + (
-        """<script src="/pypush/faces-push.js" data-interpreter="%s"></script>
+        """<script src="/pypush/faces-push.js" data-interpreter="%s"%s></script>
 <script>faces.push.init('b', %s, 'bench', opened, handler, null, null, null, true);
   pypush.ready.then(() => { window.liveAt = performance.now(); });</script>"""
-        % (interpreter, json.dumps(url))
+        % (interpreter, heap, json.dumps(url))
     )
 
 
-def pages(url: str, assets: str) -> dict[str, str]:
+def pages(url: str, assets: str, heapsizes: tuple[int, ...] = ()) -> dict[str, str]:
     """Every target page by name, in report order.
 
     ``url`` is the push channel's; ``assets`` the bundle's runtime folder
-    (``PushTestServer.assets_url``), from which the floors boot.
+    (``PushTestServer.assets_url``), from which the floors boot. Each of
+    ``heapsizes`` adds a ``pypush-micropython-heap-<KiB>k`` target.
     """
     result = {"js-floor": js_floor(url)}
     for interpreter in INTERPRETERS:
         result["bare-" + interpreter] = bare(interpreter, assets)
         result["py-floor-" + interpreter] = python_floor(interpreter, assets, url)
         result["pypush-" + interpreter] = pypush(interpreter, url)
+    for heapsize in heapsizes:
+        result["pypush-micropython-heap-%dk" % (heapsize // 1024)] = pypush(
+            "micropython", url, heapsize
+        )
     return result
 
 

@@ -124,20 +124,29 @@ class PushClient:
         try:
             function(*args)
         except Exception as exc:  # a page callback may raise anything
-            self.platform.report_error(
-                "faces.push: %s of clientId '%s' on channel '%s' threw: %s"
-                % (what, self.client_id, self.channel, exc),
-                exc,
-            )
+            self.report("%s threw: %s" % (what, exc), exc)
+
+    def report(self, problem: str, cause: BaseException | None = None) -> None:
+        """Report a problem of this client without throwing, naming it and its channel."""
+        self.platform.report_error(
+            "faces.push: clientId '%s' on channel '%s': %s"
+            % (self.client_id, self.channel, problem),
+            cause,
+        )
 
     def deliver(self, message: object, event: object) -> None:
-        """E3/E4/E5: onmessage, then the behaviors that are own keys of the message."""
+        """E3/E4/E5: onmessage, then the behaviors that are own keys of the message.
+
+        ``message`` is the platform's handle for the message; only a client with
+        behaviors asks the platform for its text (E3: string messages only).
+        """
         self.call("onmessage", self.onmessage, message, self.channel, event)
-        if type(message) is str:
-            functions = self.behaviors.get(message)
+        if self.behaviors:
+            key = self.platform.message_key(message)
+            functions = self.behaviors.get(key) if type(key) is str else None
             if functions:
                 for function in functions:
-                    self.call("behavior '%s'" % message, function)
+                    self.call("behavior '%s'" % key, function)
 
 
 class _Lifecycle:
@@ -196,8 +205,16 @@ class _Lifecycle:
         self.state = OPEN
         first = not self.ever_opened
         self.ever_opened = True
-        # E9: only a connection that lasts resets the attempt count.
-        self.stable_timer = self.client.platform.set_timer(STABLE_AFTER_MS, self.on_stable)
+        # E9: only a connection that lasts resets the attempt count. Without a timer
+        # (the page's setTimeout threw) the count is simply not reset: said, not fatal.
+        try:
+            self.stable_timer = self.client.platform.set_timer(STABLE_AFTER_MS, self.on_stable)
+        except Exception as exc:  # the host's timers may raise anything
+            self.client.report(
+                "cannot time the connection's stability (the page's setTimeout failed: %s)"
+                % (exc,),
+                exc,
+            )
         if first:
             client = self.client
             client.call("onopen", client.onopen, client.channel)  # E1, E2
@@ -239,10 +256,21 @@ class _Lifecycle:
 
     def schedule_retry(self, code: int, event: object) -> None:
         delay = reconnect_delay_ms(self.attempts)
+        client = self.client
+        try:
+            self.retry_timer = client.platform.set_timer(delay, self.on_retry_timer)
+        except Exception as exc:  # the host's timers may raise anything
+            # No timer, no reconnect: end the lifecycle now and say why, rather than
+            # wait for ever in WAITING with neither onerror nor onclose.
+            client.report(
+                "cannot reconnect after close code %d: the page's setTimeout failed: %s"
+                % (code, exc),
+                exc,
+            )
+            self.end(code, event)
+            return
         self.attempts += 1
         self.state = WAITING
-        client = self.client
-        self.retry_timer = client.platform.set_timer(delay, self.on_retry_timer)
         client.call("onerror", client.onerror, code, client.channel, event)
 
     def on_retry_timer(self) -> None:
@@ -381,3 +409,14 @@ class PushRegistry:
 
     def close(self, client_id: object) -> None:
         self.client(client_id).close()
+
+    def forget(self, client_id: object) -> None:
+        """Close ``client_id`` if it is connected and drop it: nothing of it stays.
+
+        Clients made for one use (a subscription) call this when they end, so a
+        page that subscribes a thousand times keeps no thousand clients. A later
+        open() of a forgotten clientId raises ``Unknown clientId``.
+        """
+        client = self.clients.pop(client_id, None) if type(client_id) is str else None
+        if client is not None:
+            client.close()

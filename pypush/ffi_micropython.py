@@ -1,18 +1,12 @@
-"""The few FFI primitives :mod:`pypush.browser` needs, for MicroPython's ``jsffi``."""
+"""The few FFI primitives the browser side needs, for MicroPython's ``jsffi``."""
 
 import gc
-import json
 
-import js
 import jsffi
 
-JsProxy = jsffi.JsProxy
+from pypush.jsglue import glue
+
 INTERPRETER = "micropython"
-
-
-def js_function(*params_and_body: str) -> object:
-    """Compile a small JavaScript helper once (``new Function(...)``)."""
-    return js.Function.new(*params_and_body)
 
 
 def proxy(function: object) -> object:
@@ -24,19 +18,55 @@ def release(handle: object) -> None:
     """MicroPython frees a proxy when JavaScript drops it; nothing to do here."""
 
 
-def to_python(value: object) -> object:
-    """A JavaScript value as plain Python data (dict, list, str, int, float, bool, None)."""
-    if isinstance(value, JsProxy):
-        return json.loads(js.JSON.stringify(value))
-    return value
+def js_text(text: str) -> str:
+    """A text for JavaScript, whole: the glue's ``text()`` and the loader decode it.
+
+    MicroPython 1.27 hands a string to JavaScript through a NUL-terminated
+    conversion, so ``"a\\x00b"`` would arrive as ``"a"``, and decodes longer ones
+    with a TextDecoder, which turns a lone surrogate into U+FFFD. Such a text (and
+    one that starts with U+0001, the marker) travels as U+0001 + ASCII JSON.
+    """
+    if "\x00" in text or text[:1] == "\x01" or _has_lone_surrogate(text):
+        return "\x01" + ascii_json(text)
+    return text
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a surrogate code point (stored as bytes ED A0..BF xx)."""
+    raw = text.encode()
+    at = raw.find(b"\xed")
+    while at >= 0:
+        if at + 1 < len(raw) and raw[at + 1] >= 0xA0:
+            return True
+        at = raw.find(b"\xed", at + 1)
+    return False
+
+
+def ascii_json(text: str) -> str:
+    """``text`` as a JSON string in ASCII: every other code point as a \\u escape."""
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if 0x20 <= code < 0x7F and char != '"' and char != "\\":
+            out.append(char)
+        elif code > 0xFFFF:
+            code -= 0x10000
+            out.append("\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)))
+        else:
+            out.append("\\u%04x" % code)
+    out.append('"')
+    return "".join(out)
 
 
 def collector() -> object:
     """``gc.collect`` for JavaScript to call after every megabyte or so of messages.
 
-    Each message reaches Python as a proxy that keeps its JavaScript object alive
+    Each message reaches Python as a proxy that keeps its JavaScript event alive
     until MicroPython's collector frees the proxy. That collector runs on Python
     heap pressure, which a proxy hardly makes: large messages would pile up in the
     JavaScript heap (about 3 MB after 2,000 messages of 10 KB, before this).
     """
     return jsffi.create_proxy(gc.collect)
+
+
+__all__ = ["INTERPRETER", "collector", "glue", "js_text", "proxy", "release"]

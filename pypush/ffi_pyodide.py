@@ -1,14 +1,10 @@
-"""The few FFI primitives :mod:`pypush.browser` needs, for Pyodide."""
+"""The few FFI primitives the browser side needs, for Pyodide."""
 
-import js
-from pyodide.ffi import JsException, JsProxy, create_proxy  # noqa: F401 - re-exported
+from pyodide.ffi import JsProxy, create_proxy
+
+from pypush.jsglue import glue
 
 INTERPRETER = "pyodide"
-
-
-def js_function(*params_and_body: str) -> JsProxy:
-    """Compile a small JavaScript helper once (``new Function(...)``)."""
-    return js.Function.new(*params_and_body)
 
 
 def proxy(function: object) -> JsProxy:
@@ -20,13 +16,14 @@ def release(handle: JsProxy) -> None:
     handle.destroy()
 
 
-def to_python(value: object) -> object:
-    """A JavaScript value as plain Python data (dict, list, str, int, float, bool, None)."""
-    if isinstance(value, JsProxy):
-        return value.to_py()
-    return None if type(value).__name__ == "JsNull" else value
+def js_text(text: str) -> str:
+    """A text for JavaScript: Pyodide carries any string as it is."""
+    return text
 
 
 def collector() -> None:
     """Pyodide frees a message's proxy when the call returns: no collector needed."""
     return None
+
+
+__all__ = ["INTERPRETER", "collector", "glue", "js_text", "proxy", "release"]

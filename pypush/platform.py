@@ -18,7 +18,12 @@ class SocketEvents:
         raise NotImplementedError
 
     def message(self, message: object, event: object) -> None:
-        """A frame was decoded: ``message`` is ``JSON.parse(frame).data``."""
+        """A frame was decoded: ``message`` stands for ``JSON.parse(frame).data``.
+
+        It is the platform's handle for the message: the value itself, or (in a
+        browser) an object the platform and the page's faces know how to read,
+        so that a message need not cross into Python unless Python needs it.
+        """
         raise NotImplementedError
 
     def bad_frame(self, why: str, event: object) -> None:
@@ -61,6 +66,10 @@ class Platform:
 
     def clear_timer(self, handle: object) -> None:
         """Cancel a timer from :meth:`set_timer` that has not fired yet."""
+        raise NotImplementedError
+
+    def message_key(self, message: object) -> str | None:
+        """The text of a message handle when the message is a string, else None (E3/E4)."""
         raise NotImplementedError
 
     def report_error(self, message: str, cause: BaseException | None) -> None:

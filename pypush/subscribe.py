@@ -3,13 +3,16 @@
 Built on the same core as ``faces.push``, with the same reconnects and the same
 final closes (E7): the iteration ends when the client closes for good, and
 ``close_code`` then says why. Leaving the loop early (``break`` inside
-``async with``, or cancelling the task) closes the socket. Runs on CPython,
-Pyodide and MicroPython (only ``asyncio.Event`` is needed).
+``async with``, or cancelling the task) closes the socket. An ended
+subscription, or one whose URL was refused, leaves nothing in the page's
+registry. Runs on CPython, Pyodide and MicroPython (only ``asyncio.Event`` is
+needed).
 """
 
 import asyncio
 
 from pypush.core import PushRegistry
+from pypush.fifo import Fifo
 
 
 class Subscription:
@@ -24,12 +27,24 @@ class Subscription:
         self.close_code: int | None = None
         """The code of the final close once the subscription has ended, else None."""
         self._registry = registry
-        self._messages: list = []
+        self._messages = Fifo()  # unread messages; O(1) at both ends
         self._changed = asyncio.Event()
         self._convert = convert
-        registry.init(
-            self.client_id, url, channel, None, self._on_message, None, self._on_close, None, True
-        )
+        try:
+            registry.init(
+                self.client_id,
+                url,
+                channel,
+                None,
+                self._on_message,
+                None,
+                self._on_close,
+                None,
+                True,
+            )
+        except BaseException:
+            registry.forget(self.client_id)  # a refused URL leaves no client behind
+            raise
 
     def _on_message(self, message: object, channel: object, event: object) -> None:
         self._messages.append(self._convert(message) if self._convert else message)
@@ -37,6 +52,7 @@ class Subscription:
 
     def _on_close(self, code: int, channel: object, event: object = None) -> None:
         self.close_code = code
+        self._registry.forget(self.client_id)  # the lifecycle has ended: drop the client
         self._changed.set()
 
     def __aiter__(self) -> "Subscription":
@@ -52,11 +68,12 @@ class Subscription:
             except asyncio.CancelledError:
                 self.close()
                 raise
-        return self._messages.pop(0)
+        return self._messages.popleft()
 
     def close(self) -> None:
         """Close the socket; the iteration ends once its close event has come (C1)."""
-        self._registry.close(self.client_id)
+        if self.close_code is None:
+            self._registry.close(self.client_id)
 
     async def __aenter__(self) -> "Subscription":
         return self

@@ -17,6 +17,8 @@ prefix on any static file server. It holds:
     (of the runtime's own version) as ``{path: base64}``: importing bytecode skips
     MicroPython's compiler, which was most of pypush's start-up there;
   - ``pypush/*.py``: the sources as files, for PyScript's ``files``;
+  - ``pypush-glue.js``: the JavaScript the Python side calls (a module, never a
+    string compiled at run time, so strict Content-Security-Policies allow it);
 - ``pyscript/``: PyScript (``@pyscript/core``), and ``pyscript-py.json`` and
   ``pyscript-mpy.json``, PyScript configurations that use the bundled
   interpreters and fetch the ``pypush`` package.
@@ -49,6 +51,9 @@ RUNTIMES = {
     "micropython": (MICROPYTHON_DIST, MICROPYTHON_FILES),
 }
 
+
+GLUE = "pypush-glue.js"
+"""The JavaScript the Python side calls: a module the loader registers as ``pypush_glue``."""
 
 LOADER_ASSETS = 'var assets = "./";'
 """The line of ``faces-push.js`` that names its assets folder, rewritten by the bundle."""
@@ -126,6 +131,7 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
             shutil.copyfile(dist / name, assets / runtime / name)
     for name, text in manifests.items():
         (assets / name).write_text(text, encoding="utf-8")
+    shutil.copyfile(WEB / GLUE, assets / GLUE)
     loader = (WEB / "faces-push.js").read_text(encoding="utf-8")
     if LOADER_ASSETS not in loader:
         raise BundleError("web/faces-push.js lacks the line %r the bundle rewrites" % LOADER_ASSETS)
@@ -143,6 +149,7 @@ def assets_version(manifests: dict[str, str]) -> str:
             digest.update((dist / name).read_bytes())
     for name, text in sorted(manifests.items()):
         digest.update(name.encode() + b"\0" + text.encode())
+    digest.update((WEB / GLUE).read_bytes())
     return "v-" + digest.hexdigest()[:12]
 
 
@@ -173,5 +180,10 @@ def write_pyscript(destination: Path, url_prefix: str, version: str) -> None:
         ("py", "pyodide/pyodide.mjs"),
         ("mpy", "micropython/micropython.mjs"),
     ):
-        config = {"interpreter": "%s%s/%s" % (url_prefix, version, interpreter), "files": files}
+        config = {
+            "interpreter": "%s%s/%s" % (url_prefix, version, interpreter),
+            "files": files,
+            # Resolved against this file, like "files": pypush.jsglue imports it.
+            "js_modules": {"main": {"./%s/%s" % (version, GLUE): "pypush_glue"}},
+        }
         (destination / ("pyscript-%s.json" % kind)).write_text(json.dumps(config, indent=1))

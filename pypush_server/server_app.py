@@ -2,7 +2,8 @@
 
 Routes:
 
-- ``GET /``: the demo page, rendered the way a Faces server renders push;
+- ``GET /``, ``/pyodide``, ``/pyscript``, ``/pyscript-mpy``: the demo pages, rendered
+  the way a Faces server renders push;
 - ``/pypush/…``: the static bundle (``faces-push.js`` and what it loads);
 - ``/demo/…``: the demo page's stylesheet and script; ``POST /demo/chat`` its form;
 - ``GET /jakarta.faces.push/{channel}?{channelId}``: the WebSocket endpoint;
@@ -40,12 +41,12 @@ bundle_key = web.AppKey("bundle", Path)
 
 # The demo pages: (path, template, title in the menu, substitutions).
 DEMO_PAGES = (
-    ("/", "index.html", "JavaScript + Pyodide", {"interpreter_attribute": ""}),
+    ("/", "index.html", "JavaScript + MicroPython", {"interpreter_attribute": ""}),
     (
-        "/micropython",
+        "/pyodide",
         "index.html",
-        "JavaScript + MicroPython",
-        {"interpreter_attribute": ' data-interpreter="micropython"'},
+        "JavaScript + Pyodide",
+        {"interpreter_attribute": ' data-interpreter="pyodide"'},
     ),
     ("/pyscript", "pyscript.html", "PyScript + Pyodide", {"kind": "py", "runtime": "Pyodide"}),
     (

@@ -8,7 +8,7 @@ from tests.support import PushServer, start_server, stop_server
 
 pytest_plugins = ["pytester"]
 
-ENGINES = ("chromium", "webkit")
+ENGINES = ("chromium", "webkit", "firefox")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -17,7 +17,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=(*ENGINES, "all"),
         default=os.environ.get("PYPUSH_ENGINE", "all"),
         help="browser engine(s) for tests/browser: chromium (Playwright), webkit "
-        "(WebKitGTK through Selenium), or all (the default; env PYPUSH_ENGINE)",
+        "(WebKitGTK through Selenium), firefox (firefox-esr through Selenium), or all "
+        "(the default; env PYPUSH_ENGINE)",
     )
 
 

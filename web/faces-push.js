@@ -9,17 +9,33 @@
 (function () {
   "use strict";
 
+  // Pages include scripts twice (a template and a component each add it). A second
+  // run keeps the first loader's faces.push, queue, interpreter and ready: it only
+  // puts the first faces.push back in place, in case something replaced it meanwhile.
+  var first = window.pypush;
+  if (first && first.push && first.ready && typeof first.attach === "function") {
+    window.faces = window.faces || {};
+    window.faces.push = first.push;
+    if (window.jsf) window.jsf.push = first.push;
+    return;
+  }
+
   var script = document.currentScript;
+  // S7: under a Content-Security-Policy with nonces, what this adds carries this tag's.
+  var nonce = (script && script.nonce) || "";
   var base = new URL("./", script ? script.src : document.baseURI).href;
   var queue = [];      // [method name, arguments] made before Python is live
   var known = new Set();  // clientIds passed to init, for S3 before Python is live
   var api = null;      // the Python JavaScriptApi's methods once live
+  var glue = null;     // pypush-glue.js, the JavaScript the Python side calls
   var bootError = null;
 
   function call(name, args) {
-    // Python answers "" or the error to throw as "Error: message" / "TypeError: message".
-    var error = api[name].apply(null, args);
+    // Python answers "" or the error to throw as "Error: message" / "TypeError: message"
+    // (through glue.text: MicroPython encodes a text with U+0000 in it).
+    var error = name === "init" ? api.init(Array.prototype.slice.call(args)) : api[name](args[0]);
     if (error) {
+      error = glue.text(error);
       var type = error.slice(0, error.indexOf(": "));
       throw new (type === "TypeError" ? TypeError : Error)(error.slice(type.length + 2));
     }
@@ -81,12 +97,12 @@
     return settled;
   }
 
-  // The interpreter: <script src=".../faces-push.js" data-interpreter="micropython">;
-  // Pyodide by default.
+  // The interpreter (S8): MicroPython by default, fast to start and small;
+  // <script src=".../faces-push.js" data-interpreter="pyodide"> for CPython's Pyodide.
   // A PyScript page (its core.js already included) shares PyScript's interpreter.
   var pyscriptPage = !!document.querySelector(
     'script[type="module"][src$="pyscript/core.js"], script[type="py"], script[type="mpy"]');
-  var interpreter = (script && script.dataset.interpreter) || (pyscriptPage ? "pyscript" : "pyodide");
+  var interpreter = (script && script.dataset.interpreter) || (pyscriptPage ? "pyscript" : "micropython");
   // The assets folder: "./" here, "./v-<hash>/" in a bundle (pypush_server/bundle.py
   // rewrites this line), so that its files can be cached for good under their name.
   var assets = "./";
@@ -94,7 +110,7 @@
   var runtimes = {
     pyodide: {
       files: ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
-              "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json"],
+              "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json", "pypush-glue.js"],
       package: "pypush.json",  // {path: source text}
       preload: [["modulepreload", "pyodide/pyodide.asm.mjs"], ["fetch", "pyodide/pyodide.asm.wasm"],
                 ["fetch", "pyodide/python_stdlib.zip"], ["fetch", "pyodide/pyodide-lock.json"]],
@@ -106,12 +122,14 @@
       }
     },
     micropython: {
-      files: ["micropython/micropython.mjs", "micropython/micropython.wasm"],
+      files: ["micropython/micropython.mjs", "micropython/micropython.wasm", "pypush-glue.js"],
       package: "pypush-mpy.json",  // {path: base64 bytecode}: no compiling at start-up
       preload: [["fetch", "micropython/micropython.wasm"]],
       load: async function () {
         var module = await import(at + "micropython/micropython.mjs");
-        var heapsize = Number(script && script.dataset.heapsize) || 16 * 1024 * 1024;
+        // MicroPython grows its heap by itself; 1 MiB to start (its own default) keeps
+        // WebAssembly memory at its 17 MB floor, where 16 MiB grew it to 20 MB (bench).
+        var heapsize = Number(script && script.dataset.heapsize) || 1024 * 1024;
         var mp = await failFast(module.loadMicroPython({ heapsize: heapsize }));
         return { runtime: mp, FS: mp.FS, lib: "/lib/" };  // /lib is on MicroPython's sys.path
       }
@@ -122,6 +140,7 @@
   function preload(runtime) {
     runtime.preload.forEach(function (hint) {
       var link = document.createElement("link");
+      if (nonce) link.nonce = nonce;
       link.rel = hint[0] === "modulepreload" ? "modulepreload" : "preload";
       if (hint[0] === "fetch") { link.as = "fetch"; link.crossOrigin = "anonymous"; }
       link.href = at + hint[1];
@@ -173,16 +192,39 @@
   var attached;
   function pyscriptInterpreter() {
     return new Promise(function (resolve, reject) {
-      attached = resolve;
+      // The page's Python may have imported pypush.browser before this script ran:
+      // then it left its API here instead of calling attach().
+      var early = window.pypushPythonApi;
+      if (early) {
+        delete window.pypushPythonApi;
+        resolve(early);
+        return;
+      }
+      // Settles once: attach() resolves, fail() rejects, and either stops the watch.
+      var unwatch = watchPyscript(fail);
+      attached = function (python) { unwatch(); resolve(python); };
+      function fail(error) {
+        if (!attached) return;
+        attached = null;
+        unwatch();
+        reject(error);
+      }
       function importPypush() {
         var first = document.querySelector('script[type="py"], script[type="mpy"]');
         if (!first) {
-          reject(new Error('data-interpreter="pyscript" but this page has no <script type="py"> or "mpy"'));
+          fail(new Error('data-interpreter="pyscript" but this page has no <script type="py"> or "mpy"'));
           return;
         }
         var line = document.createElement("script");
         line.type = first.type;
+        if (nonce) line.nonce = nonce;
         line.textContent = "import pypush.browser";
+        // PyScript marks a script done once it has run; if pypush has not attached by
+        // then, its import failed (PyScript has shown why on the page and the console).
+        line.addEventListener(first.type + ":done", function () {
+          fail(new Error("PyScript ran `import pypush.browser` but pypush did not start " +
+            "(see the error PyScript reported)"));
+        });
         document.body.appendChild(line);
       }
       if (document.readyState === "loading") {
@@ -193,10 +235,44 @@
     });
   }
 
+  // S5: PyScript has no failure event. While we wait for it, a policy violation or an
+  // uncaught error in PyScript's own files means it cannot start: say so, and why.
+  function watchPyscript(fail) {
+    var core = document.querySelector('script[type="module"][src$="pyscript/core.js"]');
+    var folder = core ? new URL("./", core.src).href : null;
+    function ours(file) { return !!folder && typeof file === "string" && file.indexOf(folder) === 0; }
+    function onViolation(event) {
+      if (!ours(event.sourceFile)) return;
+      fail(new Error("PyScript cannot start under this page's Content-Security-Policy: " +
+        (event.blockedURI === "eval"
+          ? "it evaluates strings as JavaScript, which needs 'unsafe-eval' in " + event.effectiveDirective +
+            " (pypush itself needs nothing beyond 'self', the nonce and 'wasm-unsafe-eval')"
+          : event.effectiveDirective + " refused " + event.blockedURI) +
+        " [" + event.sourceFile + ":" + event.lineNumber + "]"));
+    }
+    function onError(event) {
+      if (ours(event.filename)) fail(new Error("PyScript failed to start: " + event.message));
+    }
+    document.addEventListener("securitypolicyviolation", onViolation);
+    window.addEventListener("error", onError);
+    return function () {
+      document.removeEventListener("securitypolicyviolation", onViolation);
+      window.removeEventListener("error", onError);
+    };
+  }
+
+  // The same module PyScript's configurations list under js_modules (one instance
+  // per page: modules are cached by URL), handed to our interpreters as pypush_glue.
+  function loadGlue() {
+    return import(at + "pypush-glue.js").then(function (module) {
+      glue = Object.assign({}, module);
+    });
+  }
+
   async function boot() {
     if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
     if (interpreter === "pyscript") {
-      var python = await pyscriptInterpreter();
+      var [python] = await Promise.all([pyscriptInterpreter(), loadGlue()]);
       return start(python, null);
     }
     var runtime = runtimes[interpreter];
@@ -207,9 +283,11 @@
       fetch(at + runtime.package).then(function (response) {
         if (!response.ok) throw new Error("GET " + at + runtime.package + " answered " + response.status);
         return response.json();
-      })
+      }),
+      loadGlue()
     ]);
     writeFiles(loaded.FS, loaded.lib, files);
+    loaded.runtime.registerJsModule("pypush_glue", glue);
     return start(loaded.runtime.pyimport("pypush.browser").install(), loaded.runtime);
   }
 
@@ -237,12 +315,16 @@
   ready.catch(function () {});  // reported above; awaiting code still sees the rejection
 
   window.pypush = {
+    /** The faces.push object of this loader (a second copy of the script reuses it). */
+    push: push,
     ready: ready,
     base: base,
     interpreter: interpreter,
     /** Called by pypush.browser when PyScript imports it (data-interpreter="pyscript"). */
     attach: function (python) {
-      if (attached) { attached(python); attached = null; }
+      var take = attached;
+      attached = null;
+      if (take) take(python);
     },
     /** The state of a client: idle, connecting, open, waiting or closing. */
     state: function (clientId) { return api ? api.state(clientId) : "idle"; },

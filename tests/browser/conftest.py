@@ -1,10 +1,12 @@
-"""Fixtures for the browser tests: a real serve.py, two engines, booted pages.
+"""Fixtures for the browser tests: a real serve.py, three engines, booted pages.
 
-Every browser test runs on each engine (``engine``: Chromium through Playwright,
-WebKit through Selenium and WebKitWebDriver, :mod:`tests.browser.webkit`, which
-answers the same Page calls) and each interpreter (``interpreter``). Tests
-marked ``chromium_only`` need a Chromium feature and say which next to the mark.
-``--engine chromium|webkit`` (or ``PYPUSH_ENGINE``) runs one engine.
+Every browser test runs on each engine (``engine``: Chromium through Playwright;
+WebKit through Selenium and WebKitWebDriver, :mod:`tests.browser.webkit`, and
+Firefox through Selenium and geckodriver, :mod:`tests.browser.firefox`, both
+answering the same Page calls with :mod:`tests.browser.selenium_page`) and each
+interpreter (``interpreter``). Tests marked ``chromium_only`` need a Chromium
+feature and say which next to the mark. ``--engine chromium|webkit|firefox`` (or
+``PYPUSH_ENGINE``) runs one engine.
 
 Booting Pyodide takes seconds, so most tests share one booted page and keep
 apart by using fresh clientIds and channels. Tests that need a pristine page
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
+from tests.browser.firefox import launch_firefox
 from tests.browser.webkit import launch_webkit, virtual_display
 from tests.conftest import ENGINES
 from tests.support import Channel, PushServer, start_server, stop_server, wait_until
@@ -62,12 +65,13 @@ def launch_chromium(playwright: Playwright, *extra_args: str) -> Browser:
 
 @pytest.fixture(scope="session", params=ENGINES)
 def engine(request) -> str:
-    """Every browser test runs on Chromium and on WebKit (``--engine`` picks one)."""
+    """Every browser test runs on Chromium, WebKit and Firefox (``--engine`` picks one)."""
     return request.param
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect (not skip) what does not run: the other engine, or WebKit for chromium_only."""
+    """Deselect (not skip) what does not run: other engines, or any but Chromium for
+    chromium_only."""
     wanted = config.getoption("--engine")
     keep, drop = [], []
     for item in items:
@@ -86,16 +90,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def browser(request, engine) -> Iterator[Browser]:
-    """The engine's browser: Debian's Chromium, or WebKitGTK's MiniBrowser on Xvfb."""
+    """The engine's browser: Debian's Chromium, WebKitGTK's MiniBrowser on Xvfb, or
+    headless firefox-esr; one for the whole session (its contexts keep tests apart)."""
     if engine == "chromium":
         browser = launch_chromium(request.getfixturevalue("playwright"))
         yield browser
         browser.close()
-    else:
+    elif engine == "webkit":
         with virtual_display():
             browser = launch_webkit()
             yield browser
             browser.close()
+    else:
+        browser = launch_firefox()
+        yield browser
+        browser.close()
 
 
 class PushPage:
@@ -176,7 +185,7 @@ def shared_page(browser, server, interpreter) -> Iterator[PushPage]:
 def push_page(shared_page) -> Iterator[PushPage]:
     """The shared page; the test's clients are closed afterwards so none lingers."""
     before = set(shared_page.evaluate("Object.keys(window.calls)"))
-    errors_before = len(shared_page.evaluate("window.errors"))
+    errors_before = shared_page.evaluate("window.errors.length")
     shared_page.errors_before = errors_before
     yield shared_page
     for client_id in set(shared_page.evaluate("Object.keys(window.calls)")) - before:

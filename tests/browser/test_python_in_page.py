@@ -67,3 +67,17 @@ def test_a_pyscript_page_lends_its_interpreter_even_if_its_python_never_imports_
     )
     assert requested == []  # the loader's own boot path (which fetches it) never ran
     context.close()
+
+
+@pytest.mark.parametrize("kind", ["py", "mpy"])
+def test_S5_ready_rejects_when_pyscript_cannot_import_pypush(browser, server, kind):
+    """PyScript runs the loader's `import pypush.browser` and it fails: ready says so
+    instead of waiting for ever (PyScript reports the ImportError itself)."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(server.base_url + "/test/pyscript-broken-pypush-%s.html" % kind)
+        message = page.evaluate("pypush.ready.then(() => 'resolved', (e) => e.message)")
+        assert "import pypush.browser" in message and "did not start" in message, message
+    finally:
+        context.close()

@@ -300,3 +300,29 @@ def test_C3_open_after_close_starts_a_fresh_lifecycle(push_page, channel):
     channel.wait_for_sockets(1)
     assert sorted(push_page.kinds(cid)) == ["close", "open", "open"]
     assert push_page.state(cid) == "open"
+
+
+def test_E8_a_reconnect_the_page_cannot_schedule_ends_in_one_onclose_that_says_why(
+    push_page, channel
+):
+    """A page whose setTimeout throws (a broken polyfill): no reconnect can be timed, so
+    the lifecycle ends with its one onclose and the reason is reported, never a client
+    left waiting for ever."""
+    cid = new_id()
+    push_page.init(cid, channel)
+    push_page.wait_for(cid, "open")
+    channel.wait_for_sockets(1)
+    push_page.evaluate(
+        "() => { window.realSetTimeout = window.setTimeout;"
+        " window.setTimeout = () => { throw new Error('timers are blocked'); }; }"
+    )
+    try:
+        channel.close_sockets(1011, "restarting")
+        [close] = push_page.wait_for(cid, "close")
+    finally:
+        push_page.evaluate("() => { window.setTimeout = window.realSetTimeout; }")
+    assert close[1:3] == [1011, channel.name]
+    assert push_page.kinds(cid) == ["open", "close"]
+    assert push_page.state(cid) == "idle"
+    reported = push_page.evaluate("window.errors")[push_page.errors_before :]
+    assert any("timers are blocked" in e and cid in e and "reconnect" in e for e in reported)

@@ -88,6 +88,7 @@ class FakePlatform(Platform):
         self.warnings: list[str] = []
         self.has_websocket = True
         self.socket_factory_error: Exception | None = None
+        self.timer_error: Exception | None = None  # set_timer raises it (a broken setTimeout)
 
     def websocket_available(self) -> bool:
         return self.has_websocket
@@ -103,10 +104,15 @@ class FakePlatform(Platform):
         return socket
 
     def set_timer(self, delay_ms: int, callback) -> int:
+        if self.timer_error is not None:
+            raise self.timer_error
         return self.clock.set_timer(delay_ms, callback)
 
     def clear_timer(self, handle: int) -> None:
         self.clock.clear_timer(handle)
+
+    def message_key(self, message: object) -> str | None:
+        return message if type(message) is str else None
 
     def report_error(self, message: str, cause: BaseException | None) -> None:
         self.errors.append((message, cause))

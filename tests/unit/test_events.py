@@ -205,6 +205,34 @@ def test_E8_reconnect_then_messages_flow_on_the_new_socket(push, platform, conne
     assert rec.named("message") == [("message", "again", CHANNEL, "message-event")]
 
 
+def test_E8_a_reconnect_the_page_cannot_schedule_ends_with_one_onclose_and_says_why(
+    push, platform, connected, rec
+):
+    platform.timer_error = RuntimeError("setTimeout is not a function")
+    connected.closes(1011, "restarting")
+    # No timer means no reconnect: not "waiting" for ever, but ended, and said.
+    assert [c[0] for c in rec.calls] == ["open", "close"]
+    assert rec.named("close") == [("close", 1011, CHANNEL, ("close-event", 1011))]
+    assert push.clients["c1"].state == "idle"
+    [(message, cause)] = platform.errors
+    assert "'c1'" in message and CHANNEL in message
+    assert "setTimeout is not a function" in message and cause is platform.timer_error
+    platform.timer_error = None
+    push.open("c1")  # C3: a later open() starts afresh
+    assert len(platform.sockets) == 2
+
+
+def test_E9_without_a_stability_timer_the_connection_stays_open_and_it_is_said(
+    push, platform, client, rec
+):
+    push.open("c1")
+    platform.timer_error = RuntimeError("no timers")
+    platform.last_socket.server_accepts()
+    assert rec.named("open") == [("open", CHANNEL)]
+    assert push.clients["c1"].state == "open"
+    assert len(platform.errors) == 1 and "no timers" in platform.errors[0][0]
+
+
 # -- E9: stability ---------------------------------------------------------------
 
 

@@ -1,6 +1,8 @@
 """pypush.subscribe.Subscription: the async iterator over the same core (CPython, fakes)."""
 
 import asyncio
+import gc
+import weakref
 
 import pytest
 
@@ -95,3 +97,64 @@ def test_a_conversion_is_applied_to_each_message(platform):
         return await subscription.__anext__()
 
     assert run(scenario()) == "SHOUT"
+
+
+def test_a_thousand_closed_subscriptions_leave_nothing_behind(platform):
+    registry = PushRegistry(platform)
+    alive = weakref.WeakSet()
+
+    async def scenario() -> None:
+        for n in range(1000):
+            async with Subscription(registry, "/p?x", "news") as messages:
+                alive.add(messages)
+                socket = platform.last_socket
+                socket.server_accepts()
+                socket.server_sends("first of %d" % n)
+                socket.server_sends("never read")
+                async for _ in messages:
+                    break
+            socket.closes(1000)  # the close event of the socket leaving async with closed
+            platform.sockets.clear()  # the fake's own record; a browser socket is gone now
+        del socket
+
+    run(scenario())
+    gc.collect()
+    assert registry.clients == {}
+    assert len(alive) == 0  # nor the subscriptions, nor their unread messages
+
+
+def test_a_final_close_from_the_server_forgets_the_client(platform):
+    registry = PushRegistry(platform)
+
+    async def scenario() -> int:
+        subscription = Subscription(registry, "/p?x", "news")
+        platform.last_socket.server_accepts()
+        platform.last_socket.closes(1000, "Expired")  # E7: final
+        assert registry.clients == {}
+        subscription.close()  # closing an ended subscription is harmless
+        return subscription.close_code
+
+    assert run(scenario()) == 1000
+
+
+def test_a_refused_url_registers_no_client(platform):
+    registry = PushRegistry(platform)
+
+    async def scenario() -> None:
+        Subscription(registry, "ftp://example.test/news", "news")
+
+    with pytest.raises(PushUrlError, match="ftp://"):
+        run(scenario())
+    assert registry.clients == {}
+
+
+def test_a_long_backlog_is_read_in_order(platform):
+    async def scenario() -> list:
+        subscription = Subscription(PushRegistry(platform), "/p?x", "news")
+        platform.last_socket.server_accepts()
+        for n in range(50_000):
+            platform.last_socket.server_sends(n)
+        platform.last_socket.closes(1000, "Expired")
+        return [message async for message in subscription]
+
+    assert run(scenario()) == list(range(50_000))

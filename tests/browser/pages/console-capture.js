@@ -8,7 +8,18 @@
   var errors = (window.__pageErrors = []);
   var LIMIT = 20000;
   function push(list, item) { if (list.length < LIMIT) list.push(item); }
-  function show(value) {
+  // A lone surrogate becomes the text \uXXXX: geckodriver refuses it in JSON, and these
+  // lines travel back with every evaluation.
+  function wellFormed(text) {
+    return String(text).replace(
+      /[\ud800-\udbff](?![\udc00-\udfff])|(^|[^\ud800-\udbff])([\udc00-\udfff])/g,
+      function (match, before, low) {
+        var unit = low || match;
+        return (before || "") + "\\u" + unit.charCodeAt(0).toString(16);
+      });
+  }
+  function show(value) { return wellFormed(text(value)); }
+  function text(value) {
     if (typeof value === "string") return value;
     if (value instanceof Error) return String(value);
     if (value && typeof value === "object") {
@@ -28,9 +39,11 @@
   });
   function describe(error, fallback) {
     if (error instanceof Error) {
-      return { name: error.name, message: error.message, stack: String(error.stack || "") };
+      return { name: error.name, message: wellFormed(error.message),
+               stack: wellFormed(error.stack || "") };
     }
-    return { name: "", message: fallback !== undefined ? fallback : show(error), stack: "" };
+    return { name: "", message: wellFormed(fallback !== undefined ? fallback : show(error)),
+             stack: "" };
   }
   window.addEventListener("error", function (event) {
     push(errors, describe(event.error, event.message));

@@ -1,5 +1,5 @@
 // Includes the pypush loader, on the interpreter the page's ?interpreter= names
-// (data-interpreter="micropython"), Pyodide otherwise. A parser-blocking script
+// (data-interpreter="pyodide"), the loader's default (MicroPython) otherwise. A parser-blocking script
 // may document.write the tag, so the loader runs exactly as a static tag would.
 // ?bundle=/other/ loads the bundle from another folder (S5's broken bundles);
 // ?nowasm=1 takes WebAssembly away first, on any engine (S5).

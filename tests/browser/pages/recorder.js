@@ -12,11 +12,14 @@ function describe(value) {
 }
 // Every WebSocket the page makes, by URL, with the (possibly fake) time it was made.
 window.socketsMade = {};
+window.lastCloseEvent = {};
 (function (NativeWebSocket) {
   window.WebSocket = class extends NativeWebSocket {
     constructor(url, protocols) {
       super(url, protocols);
       (socketsMade[url] = socketsMade[url] || []).push(Date.now());
+      // The browser's own close event, to compare with what pypush's callbacks get.
+      this.addEventListener("close", function (event) { lastCloseEvent[url] = event; });
     }
   };
 })(window.WebSocket);

@@ -1,0 +1,81 @@
+"""``faces.push`` for Python code in the page: Python callables, Python values.
+
+:class:`PythonApi` shares the page's registry with the JavaScript face, so a
+clientId initialised from JavaScript can be opened or closed from Python and
+back. Mistakes raise :class:`pypush.errors.PushError` subclasses. Messages reach
+Python callbacks as plain Python data, read from the message the glue decoded.
+"""
+
+from pypush.browser_platform import message_value
+from pypush.core import PushRegistry
+from pypush.errors import PushArgumentError
+
+
+class PythonApi:
+    """``push.init(...)``, ``push.open(id)``, ``push.close(id)``, ``push.state(id)``."""
+
+    def __init__(self, registry: PushRegistry) -> None:
+        self.registry = registry
+
+    def init(
+        self,
+        client_id: str,
+        url: str,
+        channel: str,
+        onopen: object = None,
+        onmessage: object = None,
+        onerror: object = None,
+        onclose: object = None,
+        behaviors: dict | None = None,
+        autoconnect: bool = False,
+    ) -> None:
+        """Register ``client_id``; callbacks get Python values and the raw event.
+
+        ``onopen(channel)``, ``onmessage(message, channel, event)``,
+        ``onerror(code, channel, event)``, ``onclose(code, channel, event)``;
+        ``behaviors`` maps a message to a list of callables taking no argument.
+        """
+        for name, value in (
+            ("onopen", onopen),
+            ("onmessage", onmessage),
+            ("onerror", onerror),
+            ("onclose", onclose),
+        ):
+            if value is not None and not callable(value):
+                raise PushArgumentError("pypush.init: %s must be callable or None" % name)
+        if behaviors is not None and not isinstance(behaviors, dict):
+            raise PushArgumentError("pypush.init: behaviors must be a dict of lists of callables")
+        message_callback = None
+        if onmessage is not None:
+
+            def message_callback(message: object, channel: object, event: object) -> None:
+                onmessage(message_value(message), channel, event)
+
+        self.registry.init(
+            client_id,
+            url,
+            channel,
+            onopen,
+            message_callback,
+            onerror,
+            onclose,
+            {k: list(v) for k, v in (behaviors or {}).items()},
+            autoconnect,
+        )
+
+    def open(self, client_id: str) -> None:
+        self.registry.open(client_id)
+
+    def close(self, client_id: str) -> None:
+        self.registry.close(client_id)
+
+    def state(self, client_id: str) -> str:
+        return self.registry.client(client_id).state
+
+
+def subscribe(registry: PushRegistry, url: str, channel: str) -> "pypush.subscribe.Subscription":  # noqa: F821
+    """A :class:`pypush.subscribe.Subscription` whose messages are Python data."""
+    # Imported here: asyncio costs a JavaScript-only page start-up time for nothing.
+    from pypush.subscribe import Subscription
+
+    return Subscription(registry, url, channel, message_value)

@@ -1,0 +1,91 @@
+"""The push server with its test pages under a strict Content-Security-Policy (S7).
+
+    python -m tests.browser.csp_site [--port 0]
+
+Runs ``serve.py``'s application (bundle, push endpoint, API) and serves the HTML
+files of ``tests/browser/pages`` under ``/csp/`` with the policy a Faces page in
+CSP mode sends, a fresh nonce per response filled into ``{{nonce}}``, and
+``{{interpreter}}`` and ``{{kind}}`` from the query (``?interpreter=`` pyodide or
+micropython, ``?kind=`` py or mpy for PyScript pages).
+``?csp=unsafe-eval`` adds ``'unsafe-eval'`` to ``script-src``: what PyScript
+itself needs. Prints ``csp site on http://127.0.0.1:PORT`` once it listens.
+"""
+
+import argparse
+import asyncio
+import html
+import secrets
+import signal
+import tempfile
+from pathlib import Path
+
+from aiohttp import web
+
+from pypush_build.bundle import write_bundle
+from pypush_server.config import ServerConfig
+from pypush_server.server_app import make_app
+
+PAGES = Path(__file__).parent / "pages"
+POLICY = (
+    "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{extra}; "
+    "connect-src 'self' ws://{host}; style-src 'self' 'unsafe-inline'; object-src 'none'; "
+    "base-uri 'self'"
+)
+CHOICES = {"interpreter": ("micropython", "pyodide"), "kind": ("py", "mpy")}
+
+
+def policy(nonce: str, host: str, unsafe_eval: bool) -> str:
+    """The strict policy of docs/spec.md S7 (plus 'unsafe-eval' when asked)."""
+    return POLICY.format(nonce=nonce, host=host, extra=" 'unsafe-eval'" if unsafe_eval else "")
+
+
+async def csp_page(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    path = (PAGES / name).resolve()
+    if path.parent != PAGES.resolve() or path.suffix != ".html" or not path.is_file():
+        raise web.HTTPNotFound()
+    nonce = secrets.token_urlsafe(18)
+    text = path.read_text(encoding="utf-8").replace("{{nonce}}", nonce)
+    for name, allowed in CHOICES.items():
+        value = request.query.get(name, allowed[0])
+        if value not in allowed:
+            raise web.HTTPBadRequest(text="%s must be one of %s" % (name, ", ".join(allowed)))
+        text = text.replace("{{%s}}" % name, html.escape(value))
+    unsafe_eval = request.query.get("csp") == "unsafe-eval"
+    return web.Response(
+        text=text,
+        content_type="text/html",
+        headers={"Content-Security-Policy": policy(nonce, request.host, unsafe_eval)},
+    )
+
+
+async def serve(port: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="pypush-bundle-") as folder:
+        bundle = write_bundle(Path(folder), url_prefix="/pypush/")  # the build step
+        await serve_bundle(port, bundle)
+
+
+async def serve_bundle(port: int, bundle: Path) -> None:
+    app = make_app(ServerConfig(demo_clock=False), bundle_dir=bundle, static=[("/test/", PAGES)])
+    app.router.add_get("/csp/{name}", csp_page)
+    runner = web.AppRunner(app, shutdown_timeout=2, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    print("csp site on http://127.0.0.1:%d" % runner.addresses[0][1], flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.browser.csp_site")
+    parser.add_argument("--port", type=int, default=0)
+    asyncio.run(serve(parser.parse_args().port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+/*
+ * pypush-glue.js: the JavaScript that pypush's Python side calls.
+ *
+ * The loader imports this module and hands it to the interpreter as the Python
+ * module `pypush_glue` (registerJsModule); on PyScript pages the bundle's
+ * configurations list it under js_modules, as `pyscript.js_modules.pypush_glue`.
+ * Shipping it as a file rather than compiling strings keeps pages under a strict
+ * Content-Security-Policy working (no 'unsafe-eval').
+ *
+ * Rules for everything here:
+ * - Nothing decides anything: the faces.push rules live in Python (pypush/core.py).
+ *   Each helper does in one call what would otherwise take several crossings.
+ * - Nothing throws into Python: MicroPython cannot catch a JavaScript exception,
+ *   so failures come back as values (false, or an error's text).
+ * - Texts cross as they are, or, where an interpreter would change them, as
+ *   "\u0001" + JSON, decoded on the other side: MicroPython cuts a string it hands
+ *   to JavaScript at its first U+0000 (text() decodes what Python sent), and
+ *   miscounts a string with a lone surrogate that it receives (py() encodes it).
+ * - Values the page gave stay JavaScript values: a message reaches onmessage as
+ *   JSON.parse(frame).data made it, and the channel as the page passed it to init,
+ *   never after a round trip through Python.
+ */
+
+const DATA = Symbol("pypush message");  // on a MessageEvent: its parsed frame's data
+
+/** A text Python sent: as it was, or decoded when Python had to encode it. */
+export function text(value) {
+  return typeof value === "string" && value.charCodeAt(0) === 1 ? JSON.parse(value.slice(1)) : value;
+}
+
+const wellFormed = typeof String.prototype.isWellFormed === "function"
+  ? (s) => s.isWellFormed()
+  : (s) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/.test(s);
+const INT32 = 2147483647;
+
+/**
+ * A value for Python (pypush.browser_platform.from_js decodes it): strings both
+ * interpreters carry whole and small numbers as they are; anything else, and a string
+ * that starts with the marker, as "\u0001" + JSON. (MicroPython also carries integers
+ * only up to 32 bits.)
+ */
+export function py(value) {
+  switch (typeof value) {
+    case "string":
+      return value.charCodeAt(0) !== 1 && wellFormed(value) ? value : "\u0001" + JSON.stringify(value);
+    case "number":
+      return !Number.isInteger(value) || (value <= INT32 && value >= -INT32 - 1) ? value : "\u0001" + JSON.stringify(value);
+    case "boolean":
+    case "undefined":
+      return value;
+    default:
+      return "\u0001" + (value === null ? "null" : JSON.stringify(value));
+  }
+}
+
+// -- values -----------------------------------------------------------------------------
+
+/** typeof, with "null" for null. */
+export function typeOf(value) {
+  return value === null ? "null" : typeof value;
+}
+
+/** JavaScript's truthiness (I4's autoconnect). */
+export function truthy(value) {
+  return !!value;
+}
+
+function plainString(value) {
+  try { return String(value); } catch (e) { return Object.prototype.toString.call(value); }
+}
+
+/** String(value) for Python (through py()): the text of a thrown error, a clientId. */
+export function string(value) {
+  return py(plainString(value));
+}
+
+// Python gets undefined (None on both interpreters) for "nothing": Pyodide turns a
+// JavaScript null into its own jsnull, not None.
+
+/** I1: a function, the name of a global function (never evaluated), else undefined. */
+export function callback(value) {
+  if (typeof value === "string") value = globalThis[value];
+  return typeof value === "function" ? value : undefined;
+}
+
+/** I5/E4: the object's own keys (for Python), each with its array of functions. */
+export function ownEntries(object) {
+  return Object.keys(object).map((key) => {
+    const value = object[key];
+    return [py(key), Array.isArray(value) ? value : [value]];
+  });
+}
+
+/** What Python reads of faces.push.init's arguments: clientId, url, channel, for Python. */
+export function initTexts(args) {
+  return [py(args[0]), typeof args[1] === "string" ? py(args[1]) : args[1], py(args[2])];
+}
+
+// -- the page's callbacks ----------------------------------------------------------------
+
+// Each wrapper runs one page function and returns false, or what it threw (E5: the
+// core reports it and goes on). The channel is the page's own string, bound here.
+
+function guarded(fn, call) {
+  try { call(fn); return false; } catch (error) { return error === false ? "false" : error; }
+}
+
+/**
+ * The page's four callbacks of an init, bound to the channel it passed (args[2]), as
+ * functions Python calls with what only it knows: onmessage(event), onopen(),
+ * onerror(code, event), onclose(code[, event]); undefined where the page gave none.
+ */
+export function pageCallbacks(args) {
+  const channel = args[2];
+  const onopen = callback(args[3]), onmessage = callback(args[4]);
+  const onerror = callback(args[5]), onclose = callback(args[6]);
+  return {
+    onopen: onopen && (() => guarded(onopen, (fn) => fn(channel))),
+    onmessage: onmessage && ((event) => guarded(onmessage, (fn) => fn(event[DATA], channel, event))),
+    onerror: onerror && ((code, event) => guarded(onerror, (fn) => fn(code, channel, event))),
+    onclose: onclose && function (code, event) {
+      // I2 passes no event: the page sees two arguments, as Mojarra calls it.
+      return guarded(onclose, arguments.length > 1 ? (fn) => fn(code, channel, event) : (fn) => fn(code, channel));
+    },
+  };
+}
+
+/** A behavior (no argument), a Python function's JavaScript side, or any function. */
+export function guard(fn) {
+  return function () {
+    const args = arguments;
+    return guarded(fn, (f) => f.apply(null, args));
+  };
+}
+
+/** E3: the message of a MessageEvent pypush decoded, for Python (the Python face). */
+export function dataOf(event) {
+  return py(event[DATA]);
+}
+
+/** E3/E4: the message, when it is a string (a behavior key), else undefined. */
+export function keyOf(event) {
+  const data = event[DATA];
+  return typeof data === "string" ? py(data) : undefined;
+}
+
+// -- sockets -----------------------------------------------------------------------------
+
+export function hasWebSocket() {
+  return typeof globalThis.WebSocket === "function";
+}
+
+/** The URL made absolute against the document's base URL, or false. */
+export function resolveUrl(url) {
+  try {
+    return new URL(text(url), (globalThis.document && document.baseURI) || location.href).href;
+  } catch (e) {
+    return false;
+  }
+}
+
+/** O3: window.WebSocket looked up at each call. A failure comes back as its message. */
+export function newWebSocket(url) {
+  try { return new globalThis.WebSocket(text(url)); } catch (e) { return string(e && e.message); }
+}
+
+/**
+ * Wires a socket's events to Python: onOpen(), onFrame(event, event) with the frame
+ * parsed here (E3; its data kept on the event for the page's onmessage), onBadFrame(why,
+ * event) for what is not a push message (E6), onClose(event) exactly once.
+ *
+ * `collect` (MicroPython only) runs Python's collector after every `budget` characters
+ * of frames: each event reaches Python as a proxy that keeps it alive until then.
+ *
+ * WebKit fires `error` but never `close` for a connection it refuses to even try (a
+ * blocked port such as 1 or 6000): when `close` has not come graceMs after an error
+ * before open, make it (1006, as Chromium reports the same failure).
+ */
+export function wire(ws, onOpen, onFrame, onBadFrame, onClose, graceMs, collect, budget) {
+  let closed = false, opened = false, pending = 0;
+  ws.onopen = () => { opened = true; onOpen(); };
+  ws.onmessage = (event) => {
+    const frame = event.data;
+    if (typeof frame !== "string") return onBadFrame("a binary frame, expected JSON text", event);
+    let parsed;
+    try { parsed = JSON.parse(frame); } catch (e) { return onBadFrame(string(e.message), event); }
+    if (parsed === null || typeof parsed !== "object" || !("data" in parsed)) {
+      return onBadFrame('JSON without a "data" property', event);
+    }
+    event[DATA] = parsed.data;
+    onFrame(event, event);
+    if (collect && (pending += frame.length) >= budget) { pending = 0; collect(); }
+  };
+  ws.onclose = (event) => {
+    if (closed) return;
+    closed = true;
+    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    onClose(event);
+  };
+  ws.onerror = () => {
+    if (opened) return;
+    setTimeout(() => {
+      if (!closed && ws.readyState === 3) {  // CLOSED
+        ws.onclose(new CloseEvent("close", { code: 1006, reason: "", wasClean: false }));
+      }
+    }, graceMs);
+  };
+}
+
+/** Close a socket; what close() throws comes back as its text. */
+export function closeSocket(ws) {
+  try { ws.close(); return ""; } catch (e) { return string(e && e.message); }
+}
+
+// -- timers and reports -------------------------------------------------------------------
+
+/** R2: the page's setTimeout, looked up at each call. What it throws comes back as text. */
+export function setTimer(fn, ms) {
+  try { return globalThis.setTimeout(fn, ms); } catch (e) { return py("setTimeout threw " + plainString(e && e.message || e)); }
+}
+
+/** A clearTimeout that throws leaves the timer to fire; the core ignores stale timers. */
+export function clearTimer(id) {
+  try { globalThis.clearTimeout(id); } catch (e) { /* see above */ }
+}
+
+/** E5: report without throwing, so the page's error handlers and the console see it. */
+export function report(message, cause) {
+  const error = new Error(text(message));
+  if (cause) error.cause = cause;
+  try { globalThis.reportError(error); } catch (e) { console.error(error); }
+}
+
+/** E6: a problem that stops nothing. */
+export function warn(message) {
+  console.error(text(message));
+}
+
+// -- the loader ---------------------------------------------------------------------------
+
+/**
+ * One interpreter per page: when PyScript runs pypush.browser and the loader waits
+ * for it, faces.push uses this interpreter too. Before the loader has run, the API
+ * waits on window.pypushPythonApi for the loader to take it.
+ */
+export function attach(api) {
+  const loader = globalThis.pypush;
+  if (loader && typeof loader.attach === "function") {
+    loader.attach(api);
+    return true;
+  }
+  globalThis.pypushPythonApi = api;
+  return false;
+}
