@@ -31,6 +31,8 @@ import uuid
 import redis.asyncio as aioredis
 import redis.exceptions
 import yarl
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from pypush_server.brokers import BrokerUnavailable
 from pypush_server.hub import CLOSE_EXPIRED, Frame
@@ -131,8 +133,10 @@ class RedisBroker:
     # -- life -------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        # One retry at once: enough for a pooled connection that died with a restarted Redis,
+        # short enough that a push with Redis away fails promptly with a clear error.
         self._redis = aioredis.Redis.from_url(
-            self.url, socket_connect_timeout=2, socket_timeout=5, retry_on_timeout=False
+            self.url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1)
         )
         # XREAD blocks: a connection of its own, which may wait longer than a command.
         self._reader = aioredis.Redis.from_url(
@@ -160,9 +164,9 @@ class RedisBroker:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, *REDIS_ERRORS):
                 await task
-        with contextlib.suppress(*REDIS_ERRORS):
-            await self._redis.delete(self._worker_key)
-            await self._redis.srem(self._key("workers"), self.worker)
+        if self._lost_since is None:  # with Redis away, its counts expire by themselves
+            with contextlib.suppress(TimeoutError, *REDIS_ERRORS):
+                await asyncio.wait_for(self._forget_worker(), 2)
         for client in (self._redis, self._reader):
             if client is not None:
                 await client.aclose()
@@ -314,6 +318,10 @@ class RedisBroker:
             pipe.expire(self._worker_key, WORKER_TTL)
             pipe.sadd(self._key("workers"), self.worker)
             await pipe.execute()
+
+    async def _forget_worker(self) -> None:
+        await self._redis.delete(self._worker_key)
+        await self._redis.srem(self._key("workers"), self.worker)
 
     # -- inside ------------------------------------------------------------------------------
 

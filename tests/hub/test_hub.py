@@ -5,6 +5,7 @@ its sockets. Spec section 7 for the wire; issue 14 for the bounded send queues.
 """
 
 import asyncio
+import concurrent.futures
 import logging
 
 import pytest
@@ -49,7 +50,9 @@ class Clock:
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    """In a thread of its own: after browser tests, Playwright's sync API owns this one's loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture
@@ -237,5 +240,12 @@ def test_what_json_cannot_carry_is_refused_before_any_socket_sees_it(hub):
     with pytest.raises(ValueError, match="NaN or Infinity"):
         run(hub.send("news", float("nan")))
     with pytest.raises(ValueError, match="lone surrogate"):
-        run(hub.send_frames("news", ["ok", "\ud800"]))
+        run(hub.send_frames("news", ["ok", "\ud800"]))  # a raw text frame must be UTF-8
     assert sink.written == []
+
+
+def test_a_lone_surrogate_in_a_message_goes_out_as_its_json_escape(hub):
+    channel_id = run(hub.register("news"))
+    _, sink = connect(hub, "news", channel_id)
+    assert run(hub.send("news", ["\ud800", "é\udfff"])) == 1
+    assert sink.written == ['{"data":["\\ud800","é\\udfff"]}']

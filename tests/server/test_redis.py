@@ -26,7 +26,7 @@ def redis_server(tmp_path):
 
 
 @pytest.fixture
-def two_servers(start_push_server, redis_server):
+def two_servers(redis_server, start_push_server):  # Redis stops after the servers
     options = ("--no-demo-clock", "--redis", redis_server.url)
     return start_push_server(*options), start_push_server(*options)
 
@@ -101,7 +101,7 @@ def vars_of(channel: Channel) -> dict:
     return {"channel": channel.name, "channelId": channel.id, "path": channel.path}
 
 
-def test_a_redis_restart_fails_pushes_clearly_then_delivers_again(start_push_server, redis_server):
+def test_a_redis_restart_fails_pushes_clearly_then_delivers_again(redis_server, start_push_server):
     server = start_push_server("--no-demo-clock", "--redis", redis_server.url)
     channel = server.channel()
 
