@@ -53,6 +53,17 @@ def _static_mount(text: str) -> tuple[str, Path]:
     return prefix, Path(directory)
 
 
+def _answered_names(host: str, allowed: list[str]) -> tuple[str, ...]:
+    """The names requests may be sent to: --allow-host's, and --host's when it is a name."""
+    from pypush_server.guard import host_name, is_ip_address
+
+    names = [name if name == "*" else host_name(name) or name for name in allowed]
+    own = host_name(host)
+    if own and not is_ip_address(own):
+        names.append(own)
+    return tuple(names)
+
+
 def _bundle(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="serve.py bundle", description="Write the static pypush bundle."
@@ -107,6 +118,15 @@ def main(argv: list[str]) -> int:
         "by default only this server's own pages may",
     )
     parser.add_argument(
+        "--allow-host",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="answer requests sent to NAME too (a DNS name this server is reached by, "
+        "e.g. push.example.org, or * for any); IP addresses, localhost and --host are "
+        "always answered, other names get 421 (a DNS-rebinding guard)",
+    )
+    parser.add_argument(
         "--api-token",
         default=os.environ.get("PYPUSH_API_TOKEN"),
         help="let any client use /api/ with 'Authorization: Bearer TOKEN' "
@@ -126,6 +146,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     config = ServerConfig(
         allowed_origins=tuple(args.allow_origin),
+        allowed_hosts=_answered_names(args.host, args.allow_host),
         api_token=args.api_token or None,
         max_message_bytes=args.max_message_bytes,
         max_sockets_per_channel=args.max_sockets_per_channel or None,

@@ -10,7 +10,7 @@ bytes.
 import json
 import random
 
-from pypush_server.channels import encode_message
+from pypush_server.messages import encode_message
 
 SMALL_BYTES = 100
 LARGE_BYTES = 10 * 1024

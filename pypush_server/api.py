@@ -1,42 +1,33 @@
 """The HTTP API under /api/: channels, pushes and faults (documented in the README).
 
-It is reachable from loopback only, unless the server has an API token; then
-any client that sends ``Authorization: Bearer <token>`` may use it.
+Who may call it (loopback or the API token, no page of another origin, JSON
+bodies only) is decided before a request gets here, by :mod:`pypush_server.guard`.
 """
 
-import hmac
-import ipaddress
 import json
-import logging
 
 from aiohttp import web
 
 from pypush_server.channels import (
     Channels,
     PushSocket,
+    close_problem,
     close_sockets,
-    encode_message,
-    sendable_close_code,
     valid_channel_name,
 )
-from pypush_server.config import ServerConfig
-from pypush_server.faults import KINDS, Faults, Listener
-
-log = logging.getLogger("pypush.server")
+from pypush_server.faults import KINDS, Faults, Listener, check_seconds
+from pypush_server.guard import config_key, json_error
+from pypush_server.logs import log, shown
+from pypush_server.messages import MessageError, encode_message, parse_json
 
 PUSH_PATH = "/jakarta.faces.push/"
 
 channels_key = web.AppKey("channels", Channels)
-config_key = web.AppKey("config", ServerConfig)
 faults_key = web.AppKey("faults", Faults)
 listener_key = web.AppKey("listener", Listener)
 stats_key = web.AppKey("stats", dict)
 
 routes = web.RouteTableDef()
-
-
-def json_error(status: type[web.HTTPException], message: str) -> web.HTTPException:
-    return status(text=json.dumps({"error": message}), content_type="application/json")
 
 
 def push_url(request: web.Request, channel: str, channel_id: str) -> str:
@@ -45,30 +36,11 @@ def push_url(request: web.Request, channel: str, channel_id: str) -> str:
     return "%s://%s%s%s?%s" % (scheme, request.host, PUSH_PATH, channel, channel_id)
 
 
-def _is_loopback(address: str | None) -> bool:
-    try:
-        return address is not None and ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
-@web.middleware
-async def api_guard(request: web.Request, handler):
-    """Loopback only, or the API token when one is configured."""
-    if request.path.startswith("/api/"):
-        token = request.app[config_key].api_token
-        if token is not None:
-            given = request.headers.get("Authorization", "")
-            if not hmac.compare_digest(given.encode(), ("Bearer " + token).encode()):
-                raise json_error(web.HTTPUnauthorized, "this API needs its token")
-        elif not _is_loopback(request.remote):
-            raise json_error(web.HTTPForbidden, "this API answers loopback only")
-    return await handler(request)
-
-
 async def _json_body(request: web.Request) -> object:
     try:
-        return await request.json()
+        return parse_json(await request.text())
+    except MessageError as exc:
+        raise json_error(web.HTTPBadRequest, "the body is not standard JSON: %s" % exc) from exc
     except ValueError as exc:
         raise json_error(web.HTTPBadRequest, "the body is not JSON: %s" % exc) from exc
 
@@ -87,22 +59,39 @@ def _channel_name(request: web.Request) -> str:
     return channel
 
 
-def _seconds(body: dict, required: bool = False) -> float | None:
-    seconds = body.get("seconds")
-    if seconds is None and not required:
+def _duration(body: dict, name: str, required: bool = False) -> float | None:
+    value = body.get(name)
+    if value is None and not required:
         return None
-    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-        raise json_error(web.HTTPBadRequest, '"seconds" must be a number >= 0')
-    return float(seconds)
+    try:
+        return check_seconds(name, value)
+    except ValueError as exc:
+        raise json_error(web.HTTPBadRequest, str(exc)) from exc
+
+
+def _flag(body: dict, name: str) -> bool:
+    value = body.get(name, False)
+    if type(value) is not bool:
+        raise json_error(web.HTTPBadRequest, '"%s" must be true or false' % name)
+    return value
 
 
 def _close_args(body: dict) -> tuple[int, str]:
     code, reason = body.get("code"), body.get("reason", "")
-    if not sendable_close_code(code) or not isinstance(reason, str) or len(reason.encode()) > 123:
+    problem = close_problem(code, reason)
+    if problem is not None:
         raise json_error(
-            web.HTTPBadRequest, 'give {"code": a sendable close code, "reason": up to 123 bytes}'
+            web.HTTPBadRequest,
+            'give {"code": a sendable close code, "reason": up to 123 bytes}: %s' % problem,
         )
     return code, reason
+
+
+def _encoded(message: object) -> str:
+    try:
+        return encode_message(message)
+    except MessageError as exc:
+        raise json_error(web.HTTPBadRequest, str(exc)) from exc
 
 
 def _check_size(request: web.Request, frame: str | bytes) -> None:
@@ -164,9 +153,15 @@ async def push_message(request: web.Request) -> web.Response:
     if query.get("binary") == "1":
         frame: str | bytes = await request.read()
     elif query.get("raw") == "1":
-        frame = await request.text()
+        try:
+            frame = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise json_error(
+                web.HTTPBadRequest,
+                "a raw text frame must be UTF-8 (%s); ?binary=1 sends bytes" % exc.reason,
+            ) from exc
     else:
-        frame = encode_message(await _json_body(request))
+        frame = _encoded(await _json_body(request))
     _check_size(request, frame)
     received = await request.app[channels_key].send_frames(channel, [frame], query.get("channelId"))
     return web.json_response({"received": received})
@@ -179,12 +174,15 @@ async def push_burst(request: web.Request) -> web.Response:
     channel = _channel_name(request)
     body = await _object_body(request)
     count, start = body.get("count"), body.get("start", 0)
-    if not isinstance(count, int) or not 0 < count <= 1_000_000 or not isinstance(start, int):
-        raise json_error(web.HTTPBadRequest, '"count" must be 1 to 1,000,000')
-    if body.get("numbered"):
+    # type() is int: a boolean is an int to isinstance, and true is no count.
+    if type(count) is not int or not 0 < count <= 1_000_000:
+        raise json_error(web.HTTPBadRequest, '"count" must be a whole number, 1 to 1,000,000')
+    if type(start) is not int:
+        raise json_error(web.HTTPBadRequest, '"start" must be a whole number')
+    if _flag(body, "numbered"):
         frames = [encode_message(n) for n in range(start, start + count)]
     else:
-        frame = encode_message(body.get("message"))
+        frame = _encoded(body.get("message"))
         _check_size(request, frame)
         frames = [frame] * count
     delivered = await request.app[channels_key].send_frames(
@@ -226,7 +224,7 @@ async def close_with_code(request: web.Request) -> web.Response:
     code, reason = _close_args(await _object_body(request))
     sockets = _targets(request)
     await close_sockets(sockets, code, reason)
-    log.info("closed %d sockets with %d %r", len(sockets), code, reason)
+    log.info("closed %d sockets with %d %s", len(sockets), code, shown(reason))
     return web.json_response({"closed": len(sockets)})
 
 
@@ -252,7 +250,7 @@ async def set_fault(request: web.Request) -> web.Response:
     kind = request.match_info["kind"]
     body = await _object_body(request)
     if kind == "down":
-        return await _go_down(request, _seconds(body, required=True))
+        return await _go_down(request, _duration(body, "seconds", required=True))
     if kind not in KINDS:
         raise json_error(web.HTTPNotFound, "faults are: down, %s" % ", ".join(KINDS))
     scope = body.get("channel", "*")
@@ -263,20 +261,22 @@ async def set_fault(request: web.Request) -> web.Response:
         if not isinstance(value, int) or not 400 <= value <= 599:
             raise json_error(web.HTTPBadRequest, '"status" must be an HTTP error status')
     elif kind == "flap":
-        value = "drop" if body.get("drop") else _close_args({"code": 1011, **body})
+        value = "drop" if _flag(body, "drop") else _close_args({"code": 1011, **body})
     else:
-        delay = body.get("delay")
-        if not isinstance(delay, int | float) or delay < 0:
-            raise json_error(web.HTTPBadRequest, '"delay" must be seconds >= 0')
-        value = float(delay)
-    request.app[faults_key].set(kind, scope, value, _seconds(body))
+        value = _duration(body, "delay", required=True)
+    request.app[faults_key].set(kind, scope, value, _duration(body, "seconds"))
     return web.json_response({"fault": kind, "channel": scope})
 
 
 @routes.delete("/api/faults/{kind}")
 async def clear_fault(request: web.Request) -> web.Response:
+    kind = request.match_info["kind"]
+    if kind not in KINDS:
+        raise json_error(web.HTTPNotFound, "faults that can be cleared are: %s" % ", ".join(KINDS))
     scope = request.query.get("channel", "*")
-    cleared = request.app[faults_key].clear(request.match_info["kind"], scope)
+    if scope != "*" and not valid_channel_name(scope):
+        raise json_error(web.HTTPBadRequest, "invalid channel name")
+    cleared = request.app[faults_key].clear(kind, scope)
     return web.json_response({"cleared": cleared})
 
 

@@ -23,9 +23,7 @@ from pypush_server import api
 from pypush_server.api import (
     PUSH_PATH,
     channels_key,
-    config_key,
     faults_key,
-    json_error,
     push_url,
     stats_key,
 )
@@ -37,11 +35,13 @@ from pypush_server.channels import (
     Channels,
     PushSocket,
     close_sockets,
+    valid_channel_name,
 )
 from pypush_server.config import ServerConfig
 from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Faults
-
-log = logging.getLogger("pypush.server")
+from pypush_server.guard import config_key, json_error, request_guard, socket_origin_allowed
+from pypush_server.logs import log, shown
+from pypush_server.messages import MessageError, check_text_frame, parse_json
 
 DEMO = WEB / "demo"
 DEMO_CHANNELS = ("clock", "chat")
@@ -51,29 +51,24 @@ demo_ids_key = web.AppKey("demo_ids", dict)
 bundle_key = web.AppKey("bundle", Path)
 
 
-def origin_allowed(request: web.Request) -> bool:
-    """Same-origin by default, plus the configured allow-list (a CSWSH guard).
-
-    A handshake without an Origin header does not come from a browser page, so
-    no page's credentials are at stake; it is allowed.
-    """
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    allowed = request.app[config_key].allowed_origins
-    own = "%s://%s" % ("https" if request.secure else "http", request.host)
-    return origin == own or origin in allowed or "*" in allowed
-
-
 async def push_socket(request: web.Request) -> web.StreamResponse:
     app = request.app
     channels, faults, stats = app[channels_key], app[faults_key], app[stats_key]
+    # The name is checked before anything else, and only a valid one is ever logged as it is:
+    # the path is percent-decoded, so it may hold line breaks meant to forge log lines.
     channel = request.match_info["channel"]
+    known_name = valid_channel_name(channel)
+    shown_channel = channel if known_name else shown(channel)
     channel_id = request.query_string
     stats["handshakes"] += 1
-    if not origin_allowed(request):
+    if not socket_origin_allowed(request):
         stats["refused"] += 1
-        log.info("refused %s on %s: origin %s", request.remote, channel, request.headers["Origin"])
+        log.info(
+            "refused %s on %s: origin %s",
+            request.remote,
+            shown_channel,
+            shown(request.headers["Origin"]),
+        )
         raise web.HTTPForbidden(text="origin not allowed")
     refusal = faults.active(REFUSE, channel)
     if refusal is not None:
@@ -83,6 +78,11 @@ async def push_socket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(heartbeat=config.heartbeat, autoclose=False)
     await ws.prepare(request)
     stats["accepted"] += 1
+    if not known_name:
+        # Like an unknown channelId (spec section 7): 1008, which ends a Faces client for good.
+        log.info("refused %s: invalid channel name %s", request.remote, shown_channel)
+        await ws.close(code=CLOSE_UNKNOWN[0], message=CLOSE_UNKNOWN[1].encode())
+        return ws
     if not channels.accepts(channel, channel_id):
         log.info("refused %s on %s: unknown channelId", request.remote, channel)
         await ws.close(code=CLOSE_UNKNOWN[0], message=CLOSE_UNKNOWN[1].encode())
@@ -170,12 +170,16 @@ def demo_page(path: str, template: str, substitutions: dict):
 async def demo_chat(request: web.Request) -> web.Response:
     """The demo form: anyone who can see the page may broadcast a short text."""
     try:
-        body = await request.json()
+        body = parse_json(await request.text())
     except ValueError:
         body = None
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip() or len(text) > CHAT_MAX_CHARS:
         raise json_error(web.HTTPBadRequest, 'give {"text": 1 to %d characters}' % CHAT_MAX_CHARS)
+    try:
+        check_text_frame(text, "the text")
+    except MessageError as exc:
+        raise json_error(web.HTTPBadRequest, str(exc)) from exc
     at = datetime.datetime.now().astimezone().strftime("%H:%M:%S")
     received = await request.app[channels_key].push("chat", {"text": text.strip(), "at": at})
     return web.json_response({"received": received})
@@ -240,7 +244,7 @@ def make_app(
     config = config or ServerConfig()
     # The largest API body is a pushed message; leave room for its JSON around it.
     app = web.Application(
-        middlewares=[api.api_guard], client_max_size=config.max_message_bytes + 64 * 1024
+        middlewares=[request_guard], client_max_size=config.max_message_bytes + 64 * 1024
     )
     channels = Channels(config.max_sockets_per_channel)
     app[config_key] = config

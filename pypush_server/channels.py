@@ -7,7 +7,6 @@ number of channelIds, each an unguessable token; every socket on the same URL
 
 import asyncio
 import itertools
-import json
 import logging
 import re
 import secrets
@@ -15,9 +14,10 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
-log = logging.getLogger("pypush.server")
+from pypush_server.logs import log, shown
+from pypush_server.messages import encode_message
 
-CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 """The Faces rule for channel names: letters, digits, ``-``, ``_``, ``.``."""
 
 CLOSE_EXPIRED = (1000, "Expired")
@@ -26,8 +26,12 @@ CLOSE_TOO_MANY = (1008, "Too many sockets on this channel")
 CLOSE_GOING_AWAY = (1001, "Server shutting down")
 
 
+MAX_CLOSE_REASON_BYTES = 123  # RFC 6455 5.5: 125 bytes of payload, 2 of them the code
+
+
 def valid_channel_name(name: object) -> bool:
-    return isinstance(name, str) and bool(CHANNEL_NAME.match(name))
+    # fullmatch: "$" would let one final line break through ("news\n").
+    return isinstance(name, str) and CHANNEL_NAME.fullmatch(name) is not None
 
 
 def sendable_close_code(code: object) -> bool:
@@ -37,9 +41,24 @@ def sendable_close_code(code: object) -> bool:
     )
 
 
-def encode_message(message: object) -> str:
-    """The wire frame of Mojarra's ``PushContext.send``: ``{"data": message}``."""
-    return json.dumps({"data": message}, ensure_ascii=False, separators=(",", ":"))
+def close_problem(code: object, reason: object) -> str | None:
+    """Why ``code`` and ``reason`` cannot make a close frame; None when they can."""
+    if not sendable_close_code(code):
+        return "%s is not a close code a server may send (1000-1003, 1007-1014, 3000-4999)" % (
+            shown(code)
+        )
+    if not isinstance(reason, str):
+        return "the reason must be a string"
+    try:
+        size = len(reason.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "the reason holds a lone surrogate, which UTF-8 cannot carry"
+    if size > MAX_CLOSE_REASON_BYTES:
+        return "the reason is %d bytes of UTF-8; a close frame holds %d" % (
+            size,
+            MAX_CLOSE_REASON_BYTES,
+        )
+    return None
 
 
 class PushSocket:
@@ -182,6 +201,7 @@ class Channels:
     async def expire(self, channel_id: str) -> int:
         """Deregister a channelId: its sockets close with 1000 ``Expired``."""
         self.channel_of.pop(channel_id, None)
+        self.sent.pop(channel_id, None)
         sockets = list(self.sockets.pop(channel_id, {}).values())
         await close_sockets(sockets, *CLOSE_EXPIRED)
         log.info("expired id %s…: closed %d sockets", channel_id[:6], len(sockets))
@@ -189,4 +209,8 @@ class Channels:
 
 
 async def close_sockets(sockets: list[PushSocket], code: int, reason: str) -> None:
+    """Close each socket with ``code`` and ``reason`` (ValueError when they make no close frame)."""
+    problem = close_problem(code, reason)
+    if problem is not None:
+        raise ValueError(problem)
     await asyncio.gather(*(s.close(code, reason) for s in sockets), return_exceptions=True)

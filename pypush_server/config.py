@@ -8,6 +8,11 @@ class ServerConfig:
     allowed_origins: tuple[str, ...] = ()
     """Origins allowed to open push sockets besides the server's own ("*": any)."""
 
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names requests may be sent to besides IP addresses and localhost ("*": any).
+
+    A DNS-rebinding guard: see :mod:`pypush_server.guard`."""
+
     api_token: str | None = None
     """With a token, /api/ answers any client that sends it; without, loopback only."""
 

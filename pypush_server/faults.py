@@ -5,12 +5,12 @@ end time; the push endpoint asks :meth:`Faults.active` at each handshake.
 """
 
 import asyncio
-import logging
+import math
 import time
 
 from aiohttp import web
 
-log = logging.getLogger("pypush.server")
+from pypush_server.logs import log, shown
 
 REFUSE = "refuse"  # answer handshakes with an HTTP error instead of upgrading
 FLAP = "flap"  # accept, then at once close with a code (or drop)
@@ -19,12 +19,26 @@ KINDS = (REFUSE, FLAP, SLOW_CLOSE)
 ALL = "*"
 
 
+def check_seconds(name: str, value: object) -> float:
+    """A duration: a finite number >= 0 (not a boolean, not NaN); ValueError otherwise."""
+    if type(value) not in (int, float) or not math.isfinite(value) or value < 0:
+        raise ValueError('"%s" must be a number of seconds >= 0, not %s' % (name, shown(value)))
+    return float(value)
+
+
 class Faults:
     def __init__(self) -> None:
         self._faults: dict[tuple[str, str], tuple[object, float]] = {}
 
     def set(self, kind: str, scope: str, value: object, seconds: float | None) -> None:
-        until = float("inf") if seconds is None else time.monotonic() + seconds
+        """Switch a fault on for ``seconds`` (None: until cleared); ValueError for bad durations."""
+        if kind == SLOW_CLOSE:
+            check_seconds("delay", value)
+        until = (
+            float("inf")
+            if seconds is None
+            else time.monotonic() + check_seconds("seconds", seconds)
+        )
         self._faults[(kind, scope)] = (value, until)
         log.info(
             "fault %s on %s: %r for %s",
@@ -73,6 +87,7 @@ class Listener:
 
     def schedule_down(self, seconds: float, drop: object) -> None:
         """Go down shortly (so the request that asked is answered first)."""
+        check_seconds("seconds", seconds)
 
         async def later() -> None:
             await asyncio.sleep(0.05)

@@ -20,10 +20,12 @@ from aiohttp import web
 from pypush_server.api import channels_key, faults_key, listener_key
 from pypush_server.app import bundle_key, make_app
 from pypush_server.bundle import assets_folder
-from pypush_server.channels import CLOSE_GOING_AWAY, close_sockets, encode_message
+from pypush_server.channels import CLOSE_GOING_AWAY, close_sockets
 from pypush_server.config import ServerConfig
 from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Listener
+from pypush_server.messages import check_text_frame, encode_message
 
+START_TIMEOUT = 30
 PAGES_PREFIX = "/pages/"
 BLANK_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>pypush test page</title>
@@ -74,7 +76,13 @@ class PushChannel:
 class PushTestServer:
     """The real push server on ``127.0.0.1`` in a background thread."""
 
-    def __init__(self, config: ServerConfig | None = None, bundle_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: ServerConfig | None = None,
+        bundle_dir: Path | None = None,
+        port: int = 0,
+    ) -> None:
+        """``port``: where to listen on 127.0.0.1 (0, the default: a free port)."""
         # Pages of any origin may connect: tests often serve their pages elsewhere.
         self.config = config or ServerConfig(allowed_origins=("*",), demo_clock=False)
         self._bundle_dir = bundle_dir
@@ -83,35 +91,63 @@ class PushTestServer:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._app: web.Application | None = None
-        self.port = 0
+        self.port = port
+        self._wanted_port = port
 
     # -- life ------------------------------------------------------------------------------
 
     def start(self) -> "PushTestServer":
-        """Start listening on a free port; returns once it accepts connections."""
+        """Start listening on a free port; returns once it accepts connections.
+
+        When the application cannot start (the runtimes are missing, say), the
+        cause is raised at once and the server is left stopped, ready to start again.
+        """
         if self._thread is not None:
             raise RuntimeError("the push test server is already running")
         loop = asyncio.new_event_loop()
         started = threading.Event()
+        failures: list[BaseException] = []
         self._loop = loop
 
         def serve() -> None:
             asyncio.set_event_loop(loop)
-            loop.run_until_complete(self._start_app())
+            try:
+                loop.run_until_complete(self._start_app())
+            except BaseException as exc:  # handed to start(), which raises it
+                failures.append(exc)
+                loop.run_until_complete(self._abandon_app())
+                started.set()
+                return
             started.set()
             loop.run_forever()
 
         self._thread = threading.Thread(target=serve, name="pypush-test-server", daemon=True)
         self._thread.start()
-        if not started.wait(30):
-            raise RuntimeError("the push test server did not start within 30 s")
+        if not started.wait(START_TIMEOUT):
+            loop.call_soon_threadsafe(loop.stop)  # ends run_until_complete with an error
+            self._end_thread()
+            raise RuntimeError("the push test server did not start within %d s" % START_TIMEOUT)
+        if failures:
+            self._end_thread()
+            self._app = None
+            raise failures[0]
         return self
+
+    def _end_thread(self) -> None:
+        self._thread.join(10)
+        self._loop.close()
+        self._thread = self._loop = self._runner = None
+
+    async def _abandon_app(self) -> None:
+        """Undo what a failed start did (a runner set up, a port taken)."""
+        if self._runner is not None:
+            await self._runner.cleanup()
 
     async def _start_app(self) -> None:
         app = make_app(self.config, bundle_dir=self._bundle_dir)
         app.router.add_get(PAGES_PREFIX + "{name:.+}", self._page)
         self._app = app
-        listener = Listener("127.0.0.1", 0)
+        listener = Listener("127.0.0.1", self._wanted_port)
         app[listener_key] = listener
         self._runner = web.AppRunner(app, shutdown_timeout=2, access_log=None)
         await self._runner.setup()
@@ -133,9 +169,7 @@ class PushTestServer:
             self._call(self._stop_app())
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
-            self._loop.close()
-            self._thread = None
+            self._end_thread()
 
     async def _stop_app(self) -> None:
         listener = self._app[listener_key]
@@ -195,7 +229,12 @@ class PushTestServer:
         return self._call(self._channels.send_frames(channel, frames, channel_id))
 
     def send_raw(self, channel: str, frame: str | bytes, channel_id: str | None = None) -> int:
-        """Send a frame as it is (text, or bytes as a binary frame), to try bad input."""
+        """Send a frame as it is (text, or bytes as a binary frame), to try bad input.
+
+        Text must still be UTF-8 (a lone surrogate raises ValueError): a WebSocket text
+        frame cannot hold anything else."""
+        if isinstance(frame, str):
+            check_text_frame(frame)
         return self._call(self._channels.send_frames(channel, [frame], channel_id))
 
     def sockets(self, channel: str, channel_id: str | None = None) -> int:

@@ -114,8 +114,12 @@ def test_down_and_back_on_the_same_port(server):
                 aiohttp.WSMsgType.ERROR,
             )
             await asyncio.sleep(1.2)
-            await connect(session, channel)
+        # A new session, and the socket kept: a handshake in the session whose connection was
+        # dropped, or a socket left to the garbage collector, reads EOF at once.
+        async with aiohttp.ClientSession() as session:
+            again = await connect(session, channel)
             await asyncio.to_thread(channel.wait_for_sockets, 1)
+            await again.close()
 
     run(scenario())
     assert server.port == port
@@ -124,3 +128,81 @@ def test_down_and_back_on_the_same_port(server):
 def test_wait_for_sockets_says_what_it_waited_for(server):
     with pytest.raises(AssertionError, match="2 sockets on nobody"):
         server.wait_for_sockets("nobody", 2, timeout=0.2)
+
+
+@pytest.mark.parametrize(
+    "message", [float("nan"), float("inf"), [1, float("-inf")], {"x": float("nan")}]
+)
+def test_a_message_json_cannot_carry_raises_and_is_never_sent(server, message):
+    channel = server.channel("numbers")
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await connect(session, channel)
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            with pytest.raises(ValueError, match="NaN or Infinity, which JSON cannot carry"):
+                await asyncio.to_thread(channel.send, message)
+            with pytest.raises(ValueError, match="NaN or Infinity"):
+                await asyncio.to_thread(server.send_many, "numbers", [1, message])
+            assert await asyncio.to_thread(channel.send, "after") == 1
+            assert (await receive(socket)).data == '{"data":"after"}'  # nothing came before
+
+    run(scenario())
+
+
+def test_start_raises_why_the_server_cannot_start_at_once_and_can_start_again(
+    monkeypatch, tmp_path
+):
+    from pypush_server import bundle
+
+    monkeypatch.setitem(bundle.RUNTIMES, "pyodide", (tmp_path / "nowhere", bundle.PYODIDE_FILES))
+    server = PushTestServer()
+    with pytest.raises(bundle.BundleError, match="runtimes are not installed"):
+        server.start()
+    assert not [t for t in threading.enumerate() if t.name == "pypush-test-server"]
+    with pytest.raises(bundle.BundleError, match="runtimes are not installed"):
+        server.start()  # tried again: the same cause, not "already running"
+    monkeypatch.undo()
+    with server:  # once the cause is gone, it starts
+        channel = server.channel("again")
+        assert channel.sockets() == 0
+
+
+def test_start_raises_when_its_port_cannot_be_had_and_frees_what_it_took():
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    server = PushTestServer(port=port)
+    try:
+        with pytest.raises(OSError, match="address already in use"):
+            server.start()
+    finally:
+        taken.close()
+    server.start()  # the port is free now
+    assert server.port == port
+    server.stop()
+
+
+@pytest.mark.parametrize(
+    "call, why",
+    [
+        (lambda s: s.refuse("x", seconds=float("nan")), '"seconds" must be a number of seconds'),
+        (lambda s: s.refuse("x", seconds=float("inf")), '"seconds" must be a number of seconds'),
+        (lambda s: s.flap("x", seconds=True), '"seconds" must be a number of seconds'),
+        (lambda s: s.slow_close("x", delay=float("nan")), '"delay" must be a number of seconds'),
+        (lambda s: s.slow_close("x", delay=True), '"delay" must be a number of seconds'),
+        (lambda s: s.down(float("nan")), '"seconds" must be a number of seconds'),
+        (lambda s: s.close("x", 4000, "\ud800"), "lone surrogate"),
+        (lambda s: s.close("x", 1006), "is not a close code a server may send"),
+        (lambda s: s.send_raw("x", "a\udfffb"), "lone surrogate"),
+        (lambda s: s.send("x", "\ud800"), "lone surrogate"),
+    ],
+)
+def test_the_python_api_refuses_what_the_http_api_refuses(server, call, why):
+    """NaN is not a duration and True is not a number; a lone surrogate is not UTF-8."""
+    with pytest.raises(ValueError, match=why):
+        call(server)
+    assert server._faults.scopes("refuse") == []

@@ -2,16 +2,18 @@
 
 import asyncio
 import json
+import re
 import urllib.error
 from unittest import mock
 
 import aiohttp
 import pytest
+import yarl
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from pypush_server.api import api_guard, config_key
 from pypush_server.config import ServerConfig
+from pypush_server.guard import config_key, request_guard
 from tests.support import PushServer, receive, run, wait_until, ws_url
 
 
@@ -87,7 +89,7 @@ def test_api_is_loopback_only_unless_a_token_is_configured(remote, token, header
 
     async def call() -> int:
         try:
-            return (await api_guard(request, handler)).status
+            return (await request_guard(request, handler)).status
         except web.HTTPException as exc:
             return exc.status
 
@@ -152,3 +154,35 @@ def test_idle_sockets_are_pinged(start_push_server):
             await socket.pong(message.data)
 
     run(scenario())
+
+
+FORGED_NAME = "x%0AINFO%20registered%20channel%20admin%20id%20FORGED"
+
+
+def test_a_channel_name_in_the_socket_path_cannot_forge_log_lines(start_push_server):
+    """The path is percent-decoded: its name is checked first and logged escaped, on one line."""
+    server = start_push_server("--no-demo-clock")
+    path = "/jakarta.faces.push/%s?bogus" % FORGED_NAME
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await session.ws_connect(yarl.URL(ws_url(server, path), encoded=True))
+            message = await receive(socket)
+            assert (message.data, message.extra) == (1008, "Unknown channel")
+
+    run(scenario())
+    wait_until(
+        lambda: "invalid channel name" in server.log_path.read_text(), what="the refusal logged"
+    )
+    log = server.log_path.read_text()
+    assert "invalid channel name 'x\\nINFO registered channel admin id FORGED'" in log
+    assert all(re.match(r"\d\d:\d\d:\d\d ", line) for line in log.splitlines()), log
+
+
+def test_fault_names_in_the_path_are_checked_before_they_are_logged(server):
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        server.request("DELETE", "/api/faults/refuse%0Aforged")
+    assert refused.value.code == 404
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        server.request("DELETE", "/api/faults/refuse?channel=a%0Aforged")
+    assert refused.value.code == 400

@@ -1,0 +1,163 @@
+"""Who may ask the server what: Host names, Origins, content types and the API token.
+
+A developer's server listens on loopback, and any page open in the same browser
+can send requests to loopback. Three checks keep such pages out:
+
+- **Host** (every request): the name the request was sent to must be one this
+  server answers to: an IP address, ``localhost``, or a name it was told
+  (``--allow-host``; ``--host`` when it is a name). A page of ``evil.example``
+  whose DNS name was rebound to 127.0.0.1 names ``evil.example`` here and is
+  refused with 421, so it can neither read the API nor open push sockets.
+- **Origin** (the API and the demo's form): a request a page sends carries its
+  ``Origin``; only the server's own pages may send commands (a request without
+  ``Origin`` does not come from a page of another origin: curl, Python, tests).
+  Push sockets have their own allow-list (``--allow-origin``), checked at the
+  handshake.
+- **Content type** (every POST of the API and the demo's form): only
+  ``application/json``. A page of another origin can send ``text/plain`` or a
+  form without asking the server first (no CORS preflight), but never JSON;
+  the server answers no preflight, so the browser never sends those.
+
+The API answers loopback clients only, unless the server has an API token.
+"""
+
+import hmac
+import ipaddress
+import json
+
+import yarl
+from aiohttp import web
+
+from pypush_server.config import ServerConfig
+from pypush_server.logs import log, shown
+
+config_key = web.AppKey("config", ServerConfig)
+
+LOCAL_NAMES = frozenset({"localhost"})
+COMMAND_PATHS = ("/api/", "/demo/chat")
+"""Paths that change something: JSON from the server's own pages (or no page) only."""
+
+
+def json_error(status: type[web.HTTPException], message: str) -> web.HTTPException:
+    return status(text=json.dumps({"error": message}), content_type="application/json")
+
+
+def host_name(host: str) -> str | None:
+    """The name (or address) in a Host header, lowercased; None when it is not host[:port]."""
+    try:
+        url = yarl.URL("http://" + host)
+    except ValueError:
+        return None
+    if not url.host or url.user is not None or url.raw_path not in ("", "/") or url.query_string:
+        return None
+    return url.host.lower().rstrip(".")
+
+
+def is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def host_allowed(config: ServerConfig, host: str | None) -> bool:
+    """An IP address or ``localhost`` (no DNS name an attacker owns), or an allowed name.
+
+    A request without a Host header (HTTP/1.0) does not come from a browser.
+    """
+    if host is None or "*" in config.allowed_hosts:
+        return True
+    name = host_name(host)
+    if name is None:
+        return False
+    return is_ip_address(name) or name in LOCAL_NAMES or name in config.allowed_hosts
+
+
+def same_origin(request: web.Request, origin: str) -> bool:
+    """Does ``origin`` name the host and port this request was sent to (its Host)?
+
+    The scheme is left out: one host and port serve one scheme, and behind a
+    TLS proxy the page is ``https:`` while the server sees plain HTTP. A Host
+    without a port was reached on the page's scheme's default port.
+    """
+    try:
+        page = yarl.URL(origin)
+        target = yarl.URL("http://" + request.host)
+    except ValueError:
+        return False
+    if page.scheme not in ("http", "https") or not page.host or page.raw_path not in ("", "/"):
+        return False
+    same_name = page.host.lower().rstrip(".") == (target.host or "").lower().rstrip(".")
+    return same_name and page.port == (target.explicit_port or page.port)
+
+
+def socket_origin_allowed(request: web.Request) -> bool:
+    """Push sockets: same origin, plus the configured allow-list (a CSWSH guard).
+
+    A handshake without an Origin header does not come from a browser page, so
+    no page's credentials are at stake; it is allowed.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    allowed = request.app[config_key].allowed_origins
+    return same_origin(request, origin) or origin in allowed or "*" in allowed
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _refusal(request: web.Request, config: ServerConfig) -> web.HTTPException | None:
+    """Why this request may not go on, as the answer to give; None when it may."""
+    host = request.headers.get("Host")
+    if not host_allowed(config, host):
+        return json_error(
+            web.HTTPMisdirectedRequest,
+            "this server does not answer to the name %s; start it with --allow-host NAME "
+            "to allow one" % shown(host),
+        )
+    path = request.path
+    if not path.startswith(COMMAND_PATHS):
+        return None
+    if path.startswith("/api/"):
+        if config.api_token is not None:
+            given = request.headers.get("Authorization", "")
+            if not hmac.compare_digest(given.encode(), ("Bearer " + config.api_token).encode()):
+                return json_error(web.HTTPUnauthorized, "this API needs its token")
+        elif not _is_loopback(request.remote):
+            return json_error(web.HTTPForbidden, "this API answers loopback only")
+    origin = request.headers.get("Origin")
+    if origin is not None and not same_origin(request, origin):
+        return json_error(
+            web.HTTPForbidden,
+            "pages of origin %s may not send commands to this server" % shown(origin),
+        )
+    if request.method == "POST" and (
+        "Content-Type" not in request.headers or request.content_type != "application/json"
+    ):
+        return json_error(
+            web.HTTPUnsupportedMediaType, "send the body as Content-Type: application/json"
+        )
+    return None
+
+
+@web.middleware
+async def request_guard(request: web.Request, handler):
+    refusal = _refusal(request, request.app[config_key])
+    if refusal is not None:
+        log.info(
+            "refused %s %s from %s (Host %s, Origin %s): %d",
+            request.method,
+            shown(request.path),
+            request.remote,
+            shown(request.headers.get("Host", "")),
+            shown(request.headers.get("Origin", "")),
+            refusal.status,
+        )
+        raise refusal
+    return await handler(request)

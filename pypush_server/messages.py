@@ -1,0 +1,64 @@
+"""Push messages as frames, and JSON as the API reads it: standard JSON only, both ways.
+
+Every frame the push endpoint sends is JSON text ``{"data": message}`` (spec
+section 7), and a client parses it with ``JSON.parse``. Python's ``json``
+accepts and writes ``NaN``, ``Infinity`` and ``-Infinity``, which are not JSON:
+a frame holding one is dropped by every client. So a message that holds one
+(or a float too large for a double, such as ``1e999``) is refused where it
+comes in, with a :class:`MessageError` that says why (400 over HTTP).
+"""
+
+import json
+import math
+
+
+class MessageError(ValueError):
+    """A message that cannot be sent as a push frame; the text says why."""
+
+
+def encode_message(message: object) -> str:
+    """The wire frame of Mojarra's ``PushContext.send``: ``{"data": message}``.
+
+    Raises MessageError for NaN or Infinity, TypeError for what is not a JSON value.
+    """
+    try:
+        frame = json.dumps(
+            {"data": message}, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+    except ValueError:
+        raise MessageError(
+            "the message holds NaN or Infinity, which JSON cannot carry (JSON.parse "
+            "would refuse the frame); send null or a string instead"
+        ) from None
+    check_text_frame(frame, "the message")
+    return frame
+
+
+def check_text_frame(text: str, what: str = "the frame") -> None:
+    """A text frame is UTF-8 (RFC 6455 5.6): a lone surrogate, such as ``"\\ud800"``, is not."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MessageError(
+            "%s holds a lone surrogate (U+%04X at %d), which UTF-8 cannot carry"
+            % (what, ord(exc.object[exc.start]), exc.start)
+        ) from None
+
+
+def _refuse_constant(name: str) -> object:
+    raise MessageError("%s is not JSON: JSON has no NaN or Infinity" % name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise MessageError("%s is too large for a JSON number (a double)" % text)
+    return value
+
+
+def parse_json(text: str) -> object:
+    """Standard JSON only: MessageError (a ValueError) for NaN, Infinity or ``1e999``.
+
+    A ``\\ud800`` escape is standard JSON: the text it gives is refused where it
+    would be sent (:func:`check_text_frame`)."""
+    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)

@@ -1,0 +1,231 @@
+"""Property-based tests of the API's input handling (hypothesis), against the real application.
+
+Each property states what the server must do with *any* input of a kind, next to an oracle
+written independently of the server's code: a JSON value is pushed as itself or refused with
+400 (never sent as something JSON.parse rejects, never a 500); a close body closes or is a
+400; a channel name registers exactly when it follows the Faces rule; no body, however
+broken, is a server error.
+"""
+
+import asyncio
+import json
+import math
+import string
+from collections.abc import Iterator
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from pypush_server.api import faults_key
+from pypush_server.app import make_app
+from pypush_server.config import ServerConfig
+from pypush_server.faults import KINDS
+
+JSON = {"Content-Type": "application/json"}
+FACES_NAME_CHARS = set(string.ascii_letters + string.digits + "-_.")
+
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,  # each example is a real HTTP request
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+# Every code point, lone surrogates included (characters() leaves them out by default), and
+# text made of the characters that break things most often, so that they come up often.
+TRICKY = ["\ud800", "\udfff", "\n", "\r", "\x00", "\u2028", "é", "𝄞", "a", '"', "\\"]
+any_text = st.text(st.characters(exclude_categories=()), max_size=40) | st.text(
+    st.sampled_from(TRICKY), max_size=8
+)
+any_number = st.one_of(
+    st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**30), 10**30)
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | any_number | any_text,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4)
+    ),
+    max_leaves=12,
+)
+anything = st.one_of(st.none(), st.booleans(), any_number, any_text, st.lists(st.integers()))
+
+
+def carries_as_json(value: object) -> bool:
+    """The oracle: finite numbers, and strings that are UTF-8 (no lone surrogate)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        return not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    if isinstance(value, list):
+        return all(carries_as_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(carries_as_json(k) and carries_as_json(v) for k, v in value.items())
+    return True
+
+
+class Client:
+    """The application on a free port, a session, and one socket listening on ``prop``."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.app = make_app(ServerConfig(demo_clock=False))
+        self.server = TestServer(self.app, host="127.0.0.1")
+        self.run(self._start())
+
+    async def _start(self) -> None:
+        await self.server.start_server()
+        self.session = aiohttp.ClientSession()
+        registered = await self.post("/api/channels", json.dumps({"channel": "prop"}).encode())
+        self.channel_path = registered[1]["path"]
+        self.socket = await self.session.ws_connect(self.url(self.channel_path))
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+    def run(self, coroutine):
+        return self.loop.run_until_complete(coroutine)
+
+    async def post(self, path: str, body: bytes, headers: dict = JSON) -> tuple[int, dict]:
+        async with self.session.post(self.url(path), data=body, headers=headers) as response:
+            text = await response.text()
+            return response.status, json.loads(text) if text.startswith("{") else {"text": text}
+
+    def close(self) -> None:
+        async def stop() -> None:
+            await self.socket.close()
+            await self.session.close()
+            await self.server.close()
+
+        self.run(stop())
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    client = Client()
+    yield client
+    client.close()
+
+
+@SETTINGS
+@given(json_values)
+def test_any_json_value_is_pushed_as_itself_or_refused_with_400(client, value):
+    body = json.dumps(value)  # writes NaN and Infinity, and escapes lone surrogates
+    value = json.loads(body)  # what the server reads: "\\ud800\\udfff" is one code point
+    status, answer = client.run(client.post("/api/channels/prop/push", body.encode()))
+    if not carries_as_json(value):
+        assert status == 400, (status, answer)
+        assert "NaN" in answer["error"] or "surrogate" in answer["error"], answer
+        return
+    assert (status, answer) == (200, {"received": 1})
+    frame = client.run(asyncio.wait_for(client.socket.receive(), 5))
+    assert frame.type == aiohttp.WSMsgType.TEXT
+    # What JSON.parse accepts: standard JSON, nothing more, and nothing before it (ordered).
+    strict = json.loads(frame.data, parse_constant=lambda name: pytest.fail(name))
+    assert strict == {"data": value}
+
+
+def sendable(code: object, reason: object) -> bool:
+    """The oracle for close frames (RFC 6455 5.5.1 and 7.4)."""
+    return (
+        type(code) is int
+        and (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999)
+        and isinstance(reason, str)
+        and carries_as_json(reason)
+        and len(reason.encode()) <= 123
+    )
+
+
+@SETTINGS
+@given(
+    st.one_of(st.integers(990, 1020), st.integers(2990, 5010), st.integers(), anything),
+    st.one_of(any_text, st.text(max_size=130), anything),
+)
+def test_any_close_body_closes_or_is_a_400(client, code, reason):
+    body = {"code": code, "reason": reason}
+    status, answer = client.run(
+        client.post("/api/channels/nobody/close", json.dumps(body).encode())
+    )
+    assert status in (200, 400), (status, answer)
+    assert (status == 200) is sendable(code, reason), (status, answer)
+
+
+def follows_the_faces_rule(name: str) -> bool:
+    return bool(name) and all(char in FACES_NAME_CHARS for char in name)
+
+
+faces_names = st.from_regex(r"[A-Za-z0-9_.-]+", fullmatch=True)
+
+
+@SETTINGS
+@given(
+    st.one_of(
+        any_text,
+        faces_names,
+        st.tuples(faces_names, any_text).map("".join),  # a good name, then anything
+        st.tuples(any_text, faces_names).map("".join),
+        st.tuples(faces_names, st.text("\n\r\t \x00/;%ü\u2028", min_size=1, max_size=3)).map(
+            "".join
+        ),
+    )
+)
+@example("news\n")  # "$" matches before a final line break: the rule needs fullmatch
+def test_a_channel_name_registers_exactly_when_it_follows_the_faces_rule(client, name):
+    body = json.dumps({"channel": name}).encode()
+    status, answer = client.run(client.post("/api/channels", body))
+    assert status == (201 if follows_the_faces_rule(name) else 400), (name, answer)
+
+
+FAULT_FIELDS = ("status", "code", "reason", "drop", "delay", "seconds", "channel")
+
+
+def clear_faults(client: Client) -> None:
+    """Leave no fault switched on for the next example."""
+    faults = client.app[faults_key]
+    for kind in KINDS:
+        for scope in faults.scopes(kind):
+            faults.clear(kind, scope)
+
+
+@SETTINGS
+@given(
+    st.sampled_from([*KINDS, "nonsense"]),
+    st.dictionaries(st.sampled_from(FAULT_FIELDS), st.one_of(anything, st.integers(0, 5000))),
+)
+def test_any_fault_request_is_set_or_refused_never_a_server_error(client, kind, body):
+    status, answer = client.run(client.post("/api/faults/%s" % kind, json.dumps(body).encode()))
+    clear_faults(client)
+    assert status in (200, 400, 404), (status, answer)
+    if status == 200:  # only with what each field means: no NaN durations, no true numbers
+        assert body.get("seconds") is None or is_duration(body["seconds"]), body
+        assert kind != "slow-close" or is_duration(body.get("delay")), body
+        assert kind != "flap" or type(body.get("drop", False)) is bool, body
+
+
+def is_duration(value: object) -> bool:
+    return type(value) in (int, float) and math.isfinite(value) and value >= 0
+
+
+POST_ROUTES = (
+    "/api/channels",
+    "/api/channels/prop2/push",
+    "/api/channels/prop2/push?raw=1",
+    "/api/channels/prop2/burst",
+    "/api/channels/prop2/close",
+    "/api/channels/prop2/drop",
+    "/api/faults/refuse",
+    "/api/faults/flap",
+    "/api/faults/slow-close",
+    "/api/faults/down",
+    "/demo/chat",
+)
+
+
+@SETTINGS
+@given(st.sampled_from(POST_ROUTES), st.binary(max_size=200))
+def test_no_body_is_a_server_error(client, path, body):
+    status, answer = client.run(client.post(path, body))
+    assert status < 500 or status == 501, (path, body, status, answer)
+    clear_faults(client)
