@@ -6,12 +6,14 @@ of ``web/pypush-glue.js``. Those never throw (MicroPython cannot catch a
 JavaScript exception): failures come back as values and become Python
 exceptions here.
 
-A message reaches the core as a *handle*, the MessageEvent that carried it: the
-glue keeps the parsed message on the event, so the page's onmessage gets exactly
-what ``JSON.parse(frame).data`` gave, never a copy that went through Python
-(MicroPython would cut a string at its first U+0000). Python reads the message
-only when it needs it: its text for a behavior key (E3/E4), its value for the
-Python face.
+A message reaches the core with no handle at all (None): it is "the message being
+delivered", which the glue holds during the one synchronous call into Python that
+delivers it, a call with no arguments (the cheapest crossing there is). So the
+page's onmessage gets exactly what ``JSON.parse(frame).data`` gave, never a copy
+that went through Python (MicroPython would cut a string at its first U+0000), and
+a message costs no proxy (MicroPython frees proxies only when its collector runs).
+Python reads the message only when it needs it: its text for a behavior key
+(E3/E4), its value and event for the Python face.
 """
 
 try:
@@ -130,7 +132,7 @@ class BrowserPlatform(Platform):
         handle.release()
 
     def message_key(self, message: object) -> str | None:
-        return from_js(glue.keyOf(message))
+        return from_js(glue.keyOf())
 
     def report_error(self, message: str, cause: BaseException | None) -> None:
         js_cause = cause.js_error if isinstance(cause, JavaScriptError) else None
@@ -153,5 +155,10 @@ def from_js(value: object) -> object:
 
 
 def message_value(message: object) -> object:
-    """The message of a handle as Python data (dict, list, str, int, float, bool, None)."""
-    return from_js(glue.dataOf(message))
+    """The message being delivered as Python data (dict, list, str, int, float, bool, None)."""
+    return from_js(glue.dataOf())
+
+
+def message_event(event: object) -> object:
+    """The MessageEvent of the message being delivered."""
+    return glue.messageEvent()

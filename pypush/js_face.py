@@ -33,7 +33,10 @@ class _OnMessage:
         self.wrapper = wrapper
 
     def __call__(self, message: object, channel: object, event: object) -> None:
-        _failed(self.wrapper(message))  # the handle: the event holding the message
+        # Per message: the glue hands the page the message being delivered.
+        error = self.wrapper()
+        if error is not False:
+            raise JavaScriptError(error)
 
 
 class _OnClose:

@@ -21,8 +21,9 @@ class SocketEvents:
         """A frame was decoded: ``message`` stands for ``JSON.parse(frame).data``.
 
         It is the platform's handle for the message: the value itself, or (in a
-        browser) an object the platform and the page's faces know how to read,
-        so that a message need not cross into Python unless Python needs it.
+        browser, which passes none) whatever the platform and the page's faces know
+        how to read, so that a message need not cross into Python unless Python
+        needs it.
         """
         raise NotImplementedError
 

@@ -6,7 +6,7 @@ back. Mistakes raise :class:`pypush.errors.PushError` subclasses. Messages reach
 Python callbacks as plain Python data, read from the message the glue decoded.
 """
 
-from pypush.browser_platform import message_value
+from pypush.browser_platform import message_event, message_value
 from pypush.core import PushRegistry
 from pypush.errors import PushArgumentError
 
@@ -49,7 +49,7 @@ class PythonApi:
         if onmessage is not None:
 
             def message_callback(message: object, channel: object, event: object) -> None:
-                onmessage(message_value(message), channel, event)
+                onmessage(message_value(message), channel, message_event(event))
 
         self.registry.init(
             client_id,

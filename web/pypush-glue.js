@@ -21,7 +21,11 @@
  *   never after a round trip through Python.
  */
 
-const DATA = Symbol("pypush message");  // on a MessageEvent: its parsed frame's data
+// The message being delivered, and its MessageEvent: set around the one synchronous call
+// into Python that delivers it (see wire), so that nothing of it needs to cross into
+// Python unless Python asks (keyOf, dataOf, currentEvent), nor cross back: MicroPython
+// makes a proxy of every object that crosses, which only its collector frees.
+let currentData = null, currentEvent = null;
 
 /** A text Python sent: as it was, or decoded when Python had to encode it. */
 export function text(value) {
@@ -107,7 +111,8 @@ function guarded(fn, call) {
 
 /**
  * The page's four callbacks of an init, bound to the channel it passed (args[2]), as
- * functions Python calls with what only it knows: onmessage(event), onopen(),
+ * functions Python calls with what only it knows: onmessage() (the message being
+ * delivered), onopen(),
  * onerror(code, event), onclose(code[, event]); undefined where the page gave none.
  */
 export function pageCallbacks(args) {
@@ -116,7 +121,7 @@ export function pageCallbacks(args) {
   const onerror = callback(args[5]), onclose = callback(args[6]);
   return {
     onopen: onopen && (() => guarded(onopen, (fn) => fn(channel))),
-    onmessage: onmessage && ((event) => guarded(onmessage, (fn) => fn(event[DATA], channel, event))),
+    onmessage: onmessage && (() => guarded(onmessage, (fn) => fn(currentData, channel, currentEvent))),
     onerror: onerror && ((code, event) => guarded(onerror, (fn) => fn(code, channel, event))),
     onclose: onclose && function (code, event) {
       // I2 passes no event: the page sees two arguments, as Mojarra calls it.
@@ -133,15 +138,19 @@ export function guard(fn) {
   };
 }
 
-/** E3: the message of a MessageEvent pypush decoded, for Python (the Python face). */
-export function dataOf(event) {
-  return py(event[DATA]);
+/** E3: the message being delivered, for Python (the Python face). */
+export function dataOf() {
+  return py(currentData);
 }
 
-/** E3/E4: the message, when it is a string (a behavior key), else undefined. */
-export function keyOf(event) {
-  const data = event[DATA];
-  return typeof data === "string" ? py(data) : undefined;
+/** E3/E4: the message being delivered, when it is a string (a behavior key). */
+export function keyOf() {
+  return typeof currentData === "string" ? py(currentData) : undefined;
+}
+
+/** The MessageEvent of the message being delivered (the Python face's `event`). */
+export function messageEvent() {
+  return currentEvent;
 }
 
 // -- sockets -----------------------------------------------------------------------------
@@ -165,12 +174,12 @@ export function newWebSocket(url) {
 }
 
 /**
- * Wires a socket's events to Python: onOpen(), onFrame(event, event) with the frame
- * parsed here (E3; its data kept on the event for the page's onmessage), onBadFrame(why,
- * event) for what is not a push message (E6), onClose(event) exactly once.
+ * Wires a socket's events to Python: onOpen(), onFrame() with the frame parsed here and
+ * held as the message being delivered (E3), onBadFrame(why, event) for what is not a
+ * push message (E6), onClose(event) exactly once.
  *
  * `collect` (MicroPython only) runs Python's collector after every `budget` characters
- * of frames: each event reaches Python as a proxy that keeps it alive until then.
+ * of frames: what a Python callback keeps of a message stays alive until then.
  *
  * WebKit fires `error` but never `close` for a connection it refuses to even try (a
  * blocked port such as 1 or 6000): when `close` has not come graceMs after an error
@@ -187,8 +196,9 @@ export function wire(ws, onOpen, onFrame, onBadFrame, onClose, graceMs, collect,
     if (parsed === null || typeof parsed !== "object" || !("data" in parsed)) {
       return onBadFrame('JSON without a "data" property', event);
     }
-    event[DATA] = parsed.data;
-    onFrame(event, event);
+    currentData = parsed.data;
+    currentEvent = event;
+    try { onFrame(); } finally { currentData = currentEvent = null; }
     if (collect && (pending += frame.length) >= budget) { pending = 0; collect(); }
   };
   ws.onclose = (event) => {
