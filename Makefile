@@ -2,6 +2,7 @@
 #   make demo   set up what the server needs (first time only) and serve http://127.0.0.1:8080
 #   make test   set up everything the tests need (first time only) and run every test
 #   make bench  set up, then run the benchmarks (python -m bench; BENCH_ARGS='--quick')
+#   make bench-server  the server's benchmarks (python -m bench.server; BENCH_ARGS='--quick')
 # Each set-up step runs again only when its inputs change (stamp files).
 
 VENV      := .venv
@@ -14,7 +15,7 @@ TEST_OK   := $(VENV)/.installed-test
 BENCH_OK  := $(VENV)/.installed-bench
 WEB_OK    := web/node_modules/.installed
 
-.PHONY: demo test soak bench setup
+.PHONY: demo test soak bench bench-server setup
 
 demo: setup
 	$(PYTHON) serve.py --host $(HOST) --port $(PORT)
@@ -23,6 +24,7 @@ test: setup $(TEST_OK)
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-webkit.sh
 	bash scripts/ensure-firefox.sh
+	bash scripts/ensure-redis.sh
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
@@ -38,6 +40,10 @@ soak: setup $(TEST_OK)
 bench: setup $(BENCH_OK)
 	bash scripts/ensure-chromium.sh
 	$(PYTHON) -m bench $(BENCH_ARGS)
+
+# The server's benchmarks: fan-out against websockets' broadcast(), slow clients (README).
+bench-server: setup $(BENCH_OK)
+	$(PYTHON) -m bench.server $(BENCH_ARGS)
 
 setup: $(SERVE_OK) $(WEB_OK)
 

@@ -38,8 +38,8 @@ from bench.measure import Runner, Workload
 from bench.pages import INTERPRETERS, pages
 from bench.payloads import frame_bytes, large_message, small_message
 from bench.report import markdown
-from pypush_server.pytest_plugin import CHROMIUM_ARGS, CHROMIUM_NAMES
 from pypush_server.testing import PushTestServer
+from pypush_server.testing.pytest_plugin import CHROMIUM_ARGS, CHROMIUM_NAMES
 
 # Precise (unquantised) performance.memory, and gc() for the page.
 MEMORY_ARGS = ("--enable-precise-memory-info", "--js-flags=--expose-gc")

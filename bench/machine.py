@@ -6,7 +6,7 @@ import platform
 import time
 from pathlib import Path
 
-from pypush_server.bundle import MICROPYTHON_DIST, PYODIDE_DIST
+from pypush_build.bundle import MICROPYTHON_DIST, PYODIDE_DIST
 
 
 def _cpu_model() -> str:

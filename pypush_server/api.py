@@ -1,4 +1,7 @@
-"""The HTTP API under /api/: channels, pushes and faults (documented in the README).
+"""The HTTP API under /api/: channels, pushes and stats (documented in the README).
+
+The fault API beside it (/api/faults/…, closing and dropping sockets) is a test tool:
+:mod:`pypush_server.testing.fault_api`, which serve.py's application mounts too.
 
 Who may call it (loopback or the API token, no page of another origin, JSON
 bodies only) is decided before a request gets here, by :mod:`pypush_server.guard`.
@@ -8,24 +11,12 @@ import json
 
 from aiohttp import web
 
-from pypush_server.channels import (
-    Channels,
-    PushSocket,
-    close_problem,
-    close_sockets,
-    valid_channel_name,
-)
-from pypush_server.faults import KINDS, Faults, Listener, check_seconds
+from pypush_server.aiohttp_app import PUSH_PATH, hub_key
+from pypush_server.brokers import BrokerUnavailable
 from pypush_server.guard import config_key, json_error
-from pypush_server.logs import log, shown
+from pypush_server.logs import log
 from pypush_server.messages import MessageError, encode_message, parse_json
-
-PUSH_PATH = "/jakarta.faces.push/"
-
-channels_key = web.AppKey("channels", Channels)
-faults_key = web.AppKey("faults", Faults)
-listener_key = web.AppKey("listener", Listener)
-stats_key = web.AppKey("stats", dict)
+from pypush_server.rules import close_problem, valid_channel_name
 
 routes = web.RouteTableDef()
 
@@ -57,16 +48,6 @@ def _channel_name(request: web.Request) -> str:
     if not valid_channel_name(channel):
         raise json_error(web.HTTPBadRequest, "invalid channel name %r" % channel)
     return channel
-
-
-def _duration(body: dict, name: str, required: bool = False) -> float | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    try:
-        return check_seconds(name, value)
-    except ValueError as exc:
-        raise json_error(web.HTTPBadRequest, str(exc)) from exc
 
 
 def _flag(body: dict, name: str) -> bool:
@@ -115,7 +96,7 @@ async def register_channel(request: web.Request) -> web.Response:
     channel = body.get("channel")
     if not valid_channel_name(channel):
         raise json_error(web.HTTPBadRequest, 'give {"channel": name} with a valid name')
-    channel_id = request.app[channels_key].register(channel)
+    channel_id = await _bus(request.app[hub_key].register(channel))
     return web.json_response(
         {
             "channel": channel,
@@ -130,15 +111,15 @@ async def register_channel(request: web.Request) -> web.Response:
 @routes.get("/api/channels/{channel}")
 async def channel_status(request: web.Request) -> web.Response:
     channel = _channel_name(request)
-    channels = request.app[channels_key]
-    sockets = channels.sockets_of(channel)
+    hub = request.app[hub_key]
+    ids = await _bus(hub.channel_ids(channel))
     return web.json_response(
         {
             "channel": channel,
-            "channelIds": channels.ids_of(channel),
-            "sockets": len(sockets),
-            "socketIds": [s.id for s in sockets],
-            "sent": {cid: channels.sent[cid] for cid in channels.ids_of(channel)},
+            "channelIds": ids,
+            "sockets": await _bus(hub.socket_count(channel)),
+            "socketIds": [s.id for s in hub.sockets(channel)],
+            "sent": {cid: hub.sent.get(cid, 0) for cid in ids},
         }
     )
 
@@ -163,7 +144,10 @@ async def push_message(request: web.Request) -> web.Response:
     else:
         frame = _encoded(await _json_body(request))
     _check_size(request, frame)
-    received = await request.app[channels_key].send_frames(channel, [frame], query.get("channelId"))
+    received = await _bus(
+        request.app[hub_key].send_frames(channel, [frame], query.get("channelId"))
+    )
+    log.info("pushed %d bytes to %s: %d sockets", len(frame), channel, received)
     return web.json_response({"received": received})
 
 
@@ -185,117 +169,33 @@ async def push_burst(request: web.Request) -> web.Response:
         frame = _encoded(body.get("message"))
         _check_size(request, frame)
         frames = [frame] * count
-    delivered = await request.app[channels_key].send_frames(
-        channel, frames, request.query.get("channelId")
+    delivered = await _bus(
+        request.app[hub_key].send_frames(channel, frames, request.query.get("channelId"))
     )
+    log.info("pushed %d frames to %s: %d deliveries", count, channel, delivered)
     return web.json_response({"frames": count, "delivered": delivered})
 
 
 @routes.delete("/api/channel-ids/{channel_id}")
 async def expire_channel_id(request: web.Request) -> web.Response:
     """Its sockets close with 1000 ``Expired``; the channelId is gone for good."""
-    channels = request.app[channels_key]
-    channel_id = request.match_info["channel_id"]
-    if channel_id not in channels.channel_of:
+    closed = await _bus(request.app[hub_key].expire(request.match_info["channel_id"]))
+    if closed is None:
         raise json_error(web.HTTPNotFound, "unknown channelId")
-    return web.json_response({"closed": await channels.expire(channel_id)})
-
-
-# -- closing and dropping sockets ---------------------------------------------------------
-
-
-def _targets(request: web.Request) -> list[PushSocket]:
-    channels = request.app[channels_key]
-    if "socket_id" in request.match_info:
-        try:
-            socket = channels.socket(int(request.match_info["socket_id"]))
-        except ValueError:
-            socket = None
-        if socket is None:
-            raise json_error(web.HTTPNotFound, "no open socket with that id")
-        return [socket]
-    return channels.sockets_of(_channel_name(request), request.query.get("channelId"))
-
-
-@routes.post("/api/channels/{channel}/close")
-@routes.post("/api/sockets/{socket_id}/close")
-async def close_with_code(request: web.Request) -> web.Response:
-    """Close with ``{"code", "reason"}``; channelIds stay valid, so clients may reconnect."""
-    code, reason = _close_args(await _object_body(request))
-    sockets = _targets(request)
-    await close_sockets(sockets, code, reason)
-    log.info("closed %d sockets with %d %s", len(sockets), code, shown(reason))
-    return web.json_response({"closed": len(sockets)})
-
-
-@routes.post("/api/channels/{channel}/drop")
-@routes.post("/api/sockets/{socket_id}/drop")
-async def drop_connections(request: web.Request) -> web.Response:
-    """Cut the TCP connections with no close frame (the browser sees 1006)."""
-    sockets = _targets(request)
-    for socket in sockets:
-        socket.drop()
-    log.info("dropped %d sockets", len(sockets))
-    return web.json_response({"dropped": len(sockets)})
-
-
-# -- faults -------------------------------------------------------------------------------
-
-
-@routes.post("/api/faults/{kind}")
-async def set_fault(request: web.Request) -> web.Response:
-    """``refuse``: ``{"status": 503}``; ``flap``: ``{"code": 1011}`` or ``{"drop": true}``;
-    ``slow-close``: ``{"delay": s}``. Each takes ``"channel"`` (default all) and
-    ``"seconds"`` (default until cleared). ``down``: ``{"seconds": s}`` stops listening."""
-    kind = request.match_info["kind"]
-    body = await _object_body(request)
-    if kind == "down":
-        return await _go_down(request, _duration(body, "seconds", required=True))
-    if kind not in KINDS:
-        raise json_error(web.HTTPNotFound, "faults are: down, %s" % ", ".join(KINDS))
-    scope = body.get("channel", "*")
-    if scope != "*" and not valid_channel_name(scope):
-        raise json_error(web.HTTPBadRequest, "invalid channel name")
-    if kind == "refuse":
-        value: object = body.get("status", 503)
-        if not isinstance(value, int) or not 400 <= value <= 599:
-            raise json_error(web.HTTPBadRequest, '"status" must be an HTTP error status')
-    elif kind == "flap":
-        value = "drop" if _flag(body, "drop") else _close_args({"code": 1011, **body})
-    else:
-        value = _duration(body, "delay", required=True)
-    request.app[faults_key].set(kind, scope, value, _duration(body, "seconds"))
-    return web.json_response({"fault": kind, "channel": scope})
-
-
-@routes.delete("/api/faults/{kind}")
-async def clear_fault(request: web.Request) -> web.Response:
-    kind = request.match_info["kind"]
-    if kind not in KINDS:
-        raise json_error(web.HTTPNotFound, "faults that can be cleared are: %s" % ", ".join(KINDS))
-    scope = request.query.get("channel", "*")
-    if scope != "*" and not valid_channel_name(scope):
-        raise json_error(web.HTTPBadRequest, "invalid channel name")
-    cleared = request.app[faults_key].clear(kind, scope)
-    return web.json_response({"cleared": cleared})
-
-
-async def _go_down(request: web.Request, seconds: float) -> web.Response:
-    listener = request.app.get(listener_key)
-    if listener is None:
-        raise json_error(web.HTTPNotImplemented, "this server does not control its listener")
-    channels = request.app[channels_key]
-
-    def drop_all() -> None:
-        for socket in channels.all_sockets():
-            socket.drop()
-
-    listener.schedule_down(seconds, drop_all)  # after this answer has gone out
-    return web.json_response({"down": seconds})
+    return web.json_response({"closed": closed})
 
 
 @routes.get("/api/stats")
 async def stats(request: web.Request) -> web.Response:
-    counts = dict(request.app[stats_key])
-    counts["sockets"] = len(request.app[channels_key].all_sockets())
+    hub = request.app[hub_key]
+    counts = dict(hub.stats)
+    counts["sockets"] = len(hub.sockets())
     return web.json_response(counts)
+
+
+async def _bus(call):
+    """The hub's answer, or 503 with the broker's own words when it cannot be reached."""
+    try:
+        return await call
+    except BrokerUnavailable as exc:
+        raise json_error(web.HTTPServiceUnavailable, str(exc)) from exc

@@ -22,6 +22,12 @@ class ServerConfig:
     max_sockets_per_channel: int | None = 1000
     """Sockets beyond this many on one channel are closed with 1008, as Mojarra does."""
 
+    send_queue_bytes: int = 8 * 1024 * 1024
+    """A socket whose unsent frames pass this many bytes is closed with 1013 (it fell behind)."""
+
+    send_queue_seconds: float = 30.0
+    """A socket whose oldest unsent frame waited this long is closed with 1013."""
+
     heartbeat: float | None = 25.0
     """Seconds between WebSocket pings, so proxies keep idle sockets open."""
 

@@ -92,8 +92,8 @@ def same_origin(request: web.Request, origin: str) -> bool:
     return same_name and page.port == (target.explicit_port or page.port)
 
 
-def socket_origin_allowed(request: web.Request) -> bool:
-    """Push sockets: same origin, plus the configured allow-list (a CSWSH guard).
+def socket_origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
+    """Push sockets: same origin, plus an allow-list (``"*"``: any): a CSWSH guard.
 
     A handshake without an Origin header does not come from a browser page, so
     no page's credentials are at stake; it is allowed.
@@ -101,7 +101,6 @@ def socket_origin_allowed(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True
-    allowed = request.app[config_key].allowed_origins
     return same_origin(request, origin) or origin in allowed or "*" in allowed
 
 

@@ -10,6 +10,9 @@ comes in, with a :class:`MessageError` that says why (400 over HTTP).
 
 import json
 import math
+import re
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class MessageError(ValueError):
@@ -20,6 +23,9 @@ def encode_message(message: object) -> str:
     """The wire frame of Mojarra's ``PushContext.send``: ``{"data": message}``.
 
     Raises MessageError for NaN or Infinity, TypeError for what is not a JSON value.
+    A lone surrogate (text JavaScript can hold, UTF-8 cannot) is written as its
+    ``\\uXXXX`` escape, so the frame is UTF-8 and ``JSON.parse`` gives back the same
+    UTF-16 code units.
     """
     try:
         frame = json.dumps(
@@ -30,7 +36,10 @@ def encode_message(message: object) -> str:
             "the message holds NaN or Infinity, which JSON cannot carry (JSON.parse "
             "would refuse the frame); send null or a string instead"
         ) from None
-    check_text_frame(frame, "the message")
+    try:
+        frame.encode("utf-8")
+    except UnicodeEncodeError:
+        frame = LONE_SURROGATE.sub(lambda found: "\\u%04x" % ord(found.group()), frame)
     return frame
 
 

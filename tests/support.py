@@ -3,7 +3,9 @@
 import asyncio
 import concurrent.futures
 import json
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -146,3 +148,56 @@ def run(coroutine) -> object:
 
 async def receive(socket, timeout: float = 10):
     return await asyncio.wait_for(socket.receive(), timeout)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """Debian's redis-server on a free port, its data (AOF) in ``folder``; restartable."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return "redis://127.0.0.1:%d/0" % self.port
+
+    def start(self) -> "RedisServer":
+        executable = shutil.which("redis-server")
+        if executable is None:
+            raise RuntimeError("no redis-server: run `make test`, which installs Debian's package")
+        self.process = subprocess.Popen(
+            [
+                executable,
+                "--port", str(self.port),
+                "--bind", "127.0.0.1",
+                "--save", "",
+                "--appendonly", "yes",
+                "--appendfsync", "always",
+                "--dir", str(self.folder),
+                "--logfile", str(self.folder / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_until(self.answers, 10, "redis-server answering on %d" % self.port)
+        return self
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as client:
+                client.sendall(b"PING\r\n")
+                return client.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            self.process.wait(10)
+        self.process = None

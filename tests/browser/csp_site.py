@@ -16,12 +16,14 @@ import asyncio
 import html
 import secrets
 import signal
+import tempfile
 from pathlib import Path
 
 from aiohttp import web
 
-from pypush_server.app import make_app
+from pypush_build.bundle import write_bundle
 from pypush_server.config import ServerConfig
+from pypush_server.server_app import make_app
 
 PAGES = Path(__file__).parent / "pages"
 POLICY = (
@@ -58,7 +60,13 @@ async def csp_page(request: web.Request) -> web.Response:
 
 
 async def serve(port: int) -> None:
-    app = make_app(ServerConfig(demo_clock=False), static=[("/test/", PAGES)])
+    with tempfile.TemporaryDirectory(prefix="pypush-bundle-") as folder:
+        bundle = write_bundle(Path(folder), url_prefix="/pypush/")  # the build step
+        await serve_bundle(port, bundle)
+
+
+async def serve_bundle(port: int, bundle: Path) -> None:
+    app = make_app(ServerConfig(demo_clock=False), bundle_dir=bundle, static=[("/test/", PAGES)])
     app.router.add_get("/csp/{name}", csp_page)
     runner = web.AppRunner(app, shutdown_timeout=2, access_log=None)
     await runner.setup()

@@ -9,7 +9,7 @@ import urllib.parse
 
 import pytest
 
-from pypush_server.bundle import assets_folder, write_bundle
+from pypush_build.bundle import assets_folder, write_bundle
 from tests.browser.conftest import HARNESS_PATH, PushPage
 from tests.support import ROOT, wait_until
 

@@ -47,7 +47,7 @@ def test_fixtures_and_helpers_on_pages(pytester):
     pytester.makepyfile(
         """
         import pytest
-        from pypush_server.pytest_plugin import PushPage, open_push_page, record_push
+        from pypush_server.testing.pytest_plugin import PushPage, open_push_page, record_push
 
 
         def test_push_page_is_ready_and_records(push_server, push_page):

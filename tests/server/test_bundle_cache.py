@@ -7,8 +7,8 @@ import urllib.request
 
 import pytest
 
-from pypush_server.app import CACHE_FOREVER
-from pypush_server.bundle import assets_folder, write_bundle
+from pypush_build.bundle import assets_folder, write_bundle
+from pypush_server.server_app import CACHE_FOREVER
 from tests.support import start_server, stop_server
 
 MPY_MAGIC = b"M\x06"  # .mpy format 6: what MicroPython 1.27 imports
@@ -29,7 +29,7 @@ def test_the_loader_names_the_hashed_assets_folder(bundle):
 
 
 def test_a_changed_package_gets_a_new_folder_and_the_old_one_goes(bundle, monkeypatch):
-    import pypush_server.bundle as module
+    import pypush_build.bundle as module
 
     before = assets_folder(bundle)
     monkeypatch.setattr(module, "package_manifest", lambda: '{"pypush/x.py": "changed"}')

@@ -164,11 +164,11 @@ def test_allow_host_adds_names_and_star_any(start_push_server):
 
 
 def test_the_host_option_is_a_name_the_server_answers_to():
-    import serve
+    from pypush_server.cli import _answered_names
 
-    assert serve._answered_names("demo.example", ["push.example.org"]) == (
+    assert _answered_names("demo.example", ["push.example.org"]) == (
         "push.example.org",
         "demo.example",
     )
-    assert serve._answered_names("0.0.0.0", []) == ()
-    assert serve._answered_names("127.0.0.1", ["*"]) == ("*",)
+    assert _answered_names("0.0.0.0", []) == ()
+    assert _answered_names("127.0.0.1", ["*"]) == ("*",)

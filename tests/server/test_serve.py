@@ -121,7 +121,7 @@ def test_static_mounts_serve_extra_pages(serve):
 
 def test_bundle_command_reports_missing_runtimes_clearly(tmp_path):
     script = (
-        "import sys, pypush_server.bundle as b, pathlib;"
+        "import sys, pypush_build.bundle as b, pathlib;"
         "b.RUNTIMES['pyodide'] = (pathlib.Path(sys.argv[1]), b.PYODIDE_FILES);"
         "import runpy; sys.argv = ['serve.py', 'bundle', sys.argv[2]];"
         "runpy.run_path(%r, run_name='__main__')" % str(ROOT / "serve.py")

@@ -4,10 +4,11 @@
 ``serve.py``) on a free loopback port in a background thread with its own event
 loop, so a synchronous test (pytest, Playwright's sync API) can use it. Every
 method is synchronous and thread-safe. The pytest plugin
-(:mod:`pypush_server.pytest_plugin`) hands it out as the ``push_server`` fixture.
+(:mod:`pypush_server.testing.pytest_plugin`) hands it out as the ``push_server`` fixture.
 """
 
 import asyncio
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -17,13 +18,13 @@ from typing import Any
 
 from aiohttp import web
 
-from pypush_server.api import channels_key, faults_key, listener_key
-from pypush_server.app import bundle_key, make_app
-from pypush_server.bundle import assets_folder
-from pypush_server.channels import CLOSE_GOING_AWAY, close_sockets
+from pypush_build.bundle import assets_folder, write_bundle
+from pypush_server.aiohttp_app import hub_key
 from pypush_server.config import ServerConfig
-from pypush_server.faults import FLAP, REFUSE, SLOW_CLOSE, Listener
 from pypush_server.messages import check_text_frame, encode_message
+from pypush_server.server_app import bundle_key, make_app
+from pypush_server.testing.fault_api import close_sockets, faults_key, listener_key
+from pypush_server.testing.faults import FLAP, REFUSE, SLOW_CLOSE, Listener
 
 START_TIMEOUT = 30
 PAGES_PREFIX = "/pages/"
@@ -91,6 +92,7 @@ class PushTestServer:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._app: web.Application | None = None
+        self._temporary: tempfile.TemporaryDirectory | None = None
         self.port = port
         self._wanted_port = port
 
@@ -136,6 +138,9 @@ class PushTestServer:
     def _end_thread(self) -> None:
         self._thread.join(10)
         self._loop.close()
+        if self._temporary is not None:
+            self._temporary.cleanup()
+            self._temporary = None
         self._thread = self._loop = self._runner = None
 
     async def _abandon_app(self) -> None:
@@ -144,7 +149,11 @@ class PushTestServer:
             await self._runner.cleanup()
 
     async def _start_app(self) -> None:
-        app = make_app(self.config, bundle_dir=self._bundle_dir)
+        bundle_dir = self._bundle_dir
+        if bundle_dir is None:  # the build step: a bundle of its own, removed at stop()
+            self._temporary = tempfile.TemporaryDirectory(prefix="pypush-bundle-")
+            bundle_dir = write_bundle(Path(self._temporary.name), url_prefix="/pypush/")
+        app = make_app(self.config, bundle_dir=bundle_dir)
         app.router.add_get(PAGES_PREFIX + "{name:.+}", self._page)
         self._app = app
         listener = Listener("127.0.0.1", self._wanted_port)
@@ -175,7 +184,6 @@ class PushTestServer:
         listener = self._app[listener_key]
         if listener.task is not None:
             listener.task.cancel()
-        await close_sockets(self._app[channels_key].all_sockets(), *CLOSE_GOING_AWAY)
         await self._runner.cleanup()
 
     def __enter__(self) -> "PushTestServer":
@@ -215,18 +223,18 @@ class PushTestServer:
 
     def channel(self, name: str = "test") -> PushChannel:
         """Register a fresh channelId on channel ``name``."""
-        channel_id = self._call_sync(lambda: self._channels.register(name))
+        channel_id = self._call(self._hub.register(name))
         path = "/jakarta.faces.push/%s?%s" % (name, channel_id)
         return PushChannel(self, name, channel_id, "ws://127.0.0.1:%d%s" % (self.port, path), path)
 
     def send(self, channel: str, message: object, channel_id: str | None = None) -> int:
         """Push ``message`` to every socket of ``channel``; how many received it."""
-        return self._call(self._channels.push(channel, message, channel_id))
+        return self._call(self._hub.send(channel, message, channel_id))
 
     def send_many(self, channel: str, messages: list, channel_id: str | None = None) -> int:
         """Push each message in order, as fast as the server can; total deliveries."""
         frames = [encode_message(message) for message in messages]
-        return self._call(self._channels.send_frames(channel, frames, channel_id))
+        return self._call(self._hub.send_frames(channel, frames, channel_id))
 
     def send_raw(self, channel: str, frame: str | bytes, channel_id: str | None = None) -> int:
         """Send a frame as it is (text, or bytes as a binary frame), to try bad input.
@@ -235,10 +243,10 @@ class PushTestServer:
         frame cannot hold anything else."""
         if isinstance(frame, str):
             check_text_frame(frame)
-        return self._call(self._channels.send_frames(channel, [frame], channel_id))
+        return self._call(self._hub.send_frames(channel, [frame], channel_id))
 
     def sockets(self, channel: str, channel_id: str | None = None) -> int:
-        return self._call_sync(lambda: len(self._channels.sockets_of(channel, channel_id)))
+        return self._call_sync(lambda: len(self._hub.sockets(channel, channel_id)))
 
     def wait_for_sockets(self, channel: str, count: int, timeout: float = 10.0) -> None:
         """Wait until exactly ``count`` sockets are open on ``channel``."""
@@ -247,7 +255,7 @@ class PushTestServer:
         )
 
     def expire(self, channel_id: str) -> int:
-        return self._call(self._channels.expire(channel_id))
+        return self._call(self._hub.expire(channel_id)) or 0
 
     # -- faults ------------------------------------------------------------------------------
 
@@ -257,8 +265,8 @@ class PushTestServer:
         """Close the channel's sockets with ``code`` and ``reason``; channelIds stay valid."""
 
         async def close() -> int:
-            sockets = self._channels.sockets_of(channel, channel_id)
-            await close_sockets(sockets, code, reason)
+            sockets = self._hub.sockets(channel, channel_id)
+            await close_sockets(self._hub, sockets, code, reason)
             return len(sockets)
 
         return self._call(close())
@@ -267,9 +275,9 @@ class PushTestServer:
         """Cut the channel's connections without a close frame (the browser sees 1006)."""
 
         def drop() -> int:
-            sockets = self._channels.sockets_of(channel, channel_id)
+            sockets = self._hub.sockets(channel, channel_id)
             for socket in sockets:
-                socket.drop()
+                socket.sink.abort()
             return len(sockets)
 
         return self._call_sync(drop)
@@ -295,9 +303,9 @@ class PushTestServer:
         """Stop listening and drop every socket, then listen again on the same port."""
 
         def go_down() -> None:
-            channels = self._channels
+            hub = self._hub
             self._app[listener_key].schedule_down(
-                seconds, lambda: [socket.drop() for socket in channels.all_sockets()]
+                seconds, lambda: [socket.sink.abort() for socket in hub.sockets()]
             )
 
         self._call_sync(go_down)
@@ -310,8 +318,8 @@ class PushTestServer:
     # -- plumbing ----------------------------------------------------------------------------
 
     @property
-    def _channels(self):
-        return self._app[channels_key]
+    def _hub(self):
+        return self._app[hub_key]
 
     @property
     def _faults(self):

@@ -56,6 +56,17 @@ class Faults:
         """The scopes that have a fault of ``kind`` set (expired or not)."""
         return [scope for (k, scope) in self._faults if k == kind]
 
+    # What the push endpoint asks at each handshake (aiohttp_app.NoFaults answers the same).
+
+    def refusal(self, channel: str) -> int | None:
+        return self.active(REFUSE, channel)
+
+    def flap(self, channel: str) -> object | None:
+        return self.active(FLAP, channel)
+
+    def close_delay(self, channel: str) -> float:
+        return self.active(SLOW_CLOSE, channel) or 0.0
+
     def active(self, kind: str, channel: str) -> object | None:
         """The value of the fault of ``kind`` that applies to ``channel`` now, if any."""
         now = time.monotonic()
@@ -72,15 +83,18 @@ class Faults:
 class Listener:
     """The server's listening socket, which the ``down`` fault can close and reopen."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, reuse_port: bool = False) -> None:
         self.runner: web.AppRunner | None = None  # set once the runner is set up
         self.host = host
         self.port = port
+        self.reuse_port = reuse_port  # one of several workers on one port (SO_REUSEPORT)
         self.site: web.TCPSite | None = None
         self.task: asyncio.Task | None = None
 
     async def start(self) -> int:
-        self.site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True)
+        self.site = web.TCPSite(
+            self.runner, self.host, self.port, reuse_address=True, reuse_port=self.reuse_port
+        )
         await self.site.start()
         self.port = self.runner.addresses[-1][1]
         return self.port

@@ -1,0 +1,344 @@
+"""Many processes, one push server: the registry, the bus and the socket counts in Redis.
+
+Keys (``pypush`` is the prefix):
+
+- ``pypush:ids`` (hash): channelId -> channel, every registered channelId;
+- ``pypush:channel:{name}`` (sorted set): a channel's channelIds, by registration time;
+- ``pypush:bus`` (stream): every push and expiry, in order; each process reads all of it from
+  where it left off, so one that lost Redis for a while catches up instead of losing what
+  was published meanwhile; trimmed to the last ``RETENTION`` seconds. (Issue 15's per-
+  channelId history can live beside it, in streams of their own.)
+- ``pypush:workers`` (set) and ``pypush:worker:{id}`` (hash, channelId -> open sockets,
+  expiring ``WORKER_TTL`` seconds after the process last refreshed it): who has which sockets,
+  so a push can say how many sockets it went to, and a process killed with -9 stops counting
+  by itself.
+
+A push is one Lua script (append to the bus and count its sockets, in one round trip); every
+process, the sender too, delivers it from the bus, so all deliver pushes in the same order.
+A process that cannot reach Redis says so in its log once ("lost Redis"), keeps its sockets
+open, retries by itself, and says when it has Redis again; meanwhile a push through it
+fails with :class:`BrokerUnavailable` (503 over HTTP), and handshakes get 503 (the client
+retries). Redis must keep its data across a restart (AOF or RDB): the channelIds live there.
+"""
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+import uuid
+
+import redis.asyncio as aioredis
+import redis.exceptions
+import yarl
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from pypush_server.brokers import BrokerUnavailable
+from pypush_server.hub import CLOSE_EXPIRED, Frame
+from pypush_server.logs import log
+
+RETENTION = 60.0  # seconds of pushes the bus keeps for a process that lost Redis for a while
+WORKER_TTL = 6  # seconds a process's socket counts outlive its last refresh
+REFRESH = 2.0  # seconds between refreshes of a process's socket counts
+READ_BLOCK_MS = 1000
+REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+_COUNT = """
+local function ids_of(p, channel, cid)
+  if cid ~= '' then
+    if redis.call('HGET', p .. ':ids', cid) ~= channel then return {} end
+    return {cid}
+  end
+  return redis.call('ZRANGE', p .. ':channel:' .. channel, 0, -1)
+end
+local function count(p, ids)
+  local total = 0
+  for _, w in ipairs(redis.call('SMEMBERS', p .. ':workers')) do
+    local key = p .. ':worker:' .. w
+    if redis.call('EXISTS', key) == 0 then
+      redis.call('SREM', p .. ':workers', w)
+    else
+      for _, id in ipairs(ids) do
+        local n = redis.call('HGET', key, id)
+        if n then total = total + tonumber(n) end
+      end
+    end
+  end
+  return total
+end
+"""
+
+PUBLISH = (
+    _COUNT
+    + """
+local p, channel, cid = ARGV[1], ARGV[2], ARGV[3]
+local ids = ids_of(p, channel, cid)
+if cid ~= '' and #ids == 0 then return 0 end
+redis.call('XADD', p .. ':bus', 'MINID', '~', ARGV[4], '*',
+           't', 'push', 'c', channel, 'i', cid, 'k', ARGV[5], 'l', ARGV[6], 'd', ARGV[7])
+return count(p, ids)
+"""
+)
+
+EXPIRE = (
+    _COUNT
+    + """
+local p, cid = ARGV[1], ARGV[2]
+local channel = redis.call('HGET', p .. ':ids', cid)
+if not channel then return -1 end
+redis.call('HDEL', p .. ':ids', cid)
+redis.call('ZREM', p .. ':channel:' .. channel, cid)
+local n = count(p, {cid})
+redis.call('XADD', p .. ':bus', 'MINID', '~', ARGV[3], '*', 't', 'expire', 'c', channel, 'i', cid)
+return n
+"""
+)
+
+COUNT = (
+    _COUNT
+    + """
+return count(ARGV[1], ids_of(ARGV[1], ARGV[2], ARGV[3]))
+"""
+)
+
+
+def shown_url(url: str) -> str:
+    """The URL without its password, for the log and for errors."""
+    parsed = yarl.URL(url)
+    return str(parsed.with_password("***")) if parsed.password else url
+
+
+def _id(entry_id: bytes | str) -> tuple[int, int]:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class RedisBroker:
+    def __init__(self, url: str, prefix: str = "pypush") -> None:
+        self.url = url
+        self.prefix = prefix
+        self.worker = "%s-%d-%s" % (socket.gethostname(), os.getpid(), uuid.uuid4().hex[:6])
+        self.hub = None
+        self._redis: aioredis.Redis | None = None
+        self._reader: aioredis.Redis | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._dirty = asyncio.Event()
+        self._lost_since: float | None = None
+
+    def attach(self, hub) -> None:
+        self.hub = hub
+
+    # -- life -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        # One retry at once: enough for a pooled connection that died with a restarted Redis,
+        # short enough that a push with Redis away fails promptly with a clear error.
+        self._redis = aioredis.Redis.from_url(
+            self.url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1)
+        )
+        # XREAD blocks: a connection of its own, which may wait longer than a command.
+        self._reader = aioredis.Redis.from_url(
+            self.url, socket_connect_timeout=2, socket_timeout=READ_BLOCK_MS / 1000 + 5
+        )
+        self._publish = self._redis.register_script(PUBLISH)
+        self._expire = self._redis.register_script(EXPIRE)
+        self._count = self._redis.register_script(COUNT)
+        try:
+            last = await self._last_entry()
+            await self._write_counts()
+        except REDIS_ERRORS as exc:
+            raise BrokerUnavailable(
+                "could not reach Redis at %s: %s" % (shown_url(self.url), exc)
+            ) from exc
+        log.info("on Redis at %s as %s", shown_url(self.url), self.worker)
+        self._tasks = [
+            asyncio.ensure_future(self._read_bus(last)),
+            asyncio.ensure_future(self._keep_counts()),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, *REDIS_ERRORS):
+                await task
+        if self._lost_since is None:  # with Redis away, its counts expire by themselves
+            with contextlib.suppress(TimeoutError, *REDIS_ERRORS):
+                await asyncio.wait_for(self._forget_worker(), 2)
+        for client in (self._redis, self._reader):
+            if client is not None:
+                await client.aclose()
+
+    # -- the registry -------------------------------------------------------------------------
+
+    async def register(self, channel: str, channel_id: str) -> None:
+        async def register() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(self._key("ids"), channel_id, channel)
+                pipe.zadd(self._key("channel:" + channel), {channel_id: time.time()})
+                await pipe.execute()
+
+        await self._call("register a channelId", register())
+
+    async def channel_of(self, channel_id: str) -> str | None:
+        name = await self._call("check a channelId", self._redis.hget(self._key("ids"), channel_id))
+        return None if name is None else name.decode()
+
+    async def channel_ids(self, channel: str) -> list[str]:
+        ids = await self._call(
+            "list channelIds", self._redis.zrange(self._key("channel:" + channel), 0, -1)
+        )
+        return [i.decode() for i in ids]
+
+    async def expire(self, channel_id: str) -> int | None:
+        count = await self._call(
+            "expire a channelId",
+            self._expire(args=[self.prefix, channel_id, self._min_id()]),
+        )
+        return None if count < 0 else count
+
+    async def socket_count(self, channel: str, channel_id: str | None = None) -> int:
+        return await self._call(
+            "count sockets", self._count(args=[self.prefix, channel, channel_id or ""])
+        )
+
+    # -- the bus ----------------------------------------------------------------------------
+
+    async def publish(self, channel: str, channel_id: str | None, frames: list[Frame]) -> int:
+        kinds = "".join("b" if frame.binary else "t" for frame in frames)
+        lengths = ",".join(str(frame.size) for frame in frames)
+        data = b"".join(frame.data for frame in frames)
+        sockets = await self._call(
+            "send the push",
+            self._publish(
+                args=[self.prefix, channel, channel_id or "", self._min_id(), kinds, lengths, data]
+            ),
+        )
+        return sockets * len(frames)
+
+    def sockets_changed(self, channel_id: str, count: int) -> None:
+        self._dirty.set()
+
+    async def _read_bus(self, last: str) -> None:
+        """Deliver every entry of the bus to this process's hub, from where it left off."""
+        bus = self._key("bus")
+        backoff = 0.1
+        while True:
+            try:
+                answer = await self._reader.xread({bus: last}, count=500, block=READ_BLOCK_MS)
+                if self._lost_since is not None:
+                    last = await self._regained(last)
+                    backoff = 0.1
+                    continue
+            except REDIS_ERRORS as exc:
+                self._lost(exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+                continue
+            for _, entries in answer or ():
+                for entry_id, fields in entries:
+                    last = entry_id.decode()
+                    self._dispatch(fields)
+
+    def _dispatch(self, fields: dict) -> None:
+        kind = fields[b"t"]
+        channel = fields[b"c"].decode()
+        channel_id = fields[b"i"].decode() or None
+        if kind == b"push":
+            frames, offset, data = [], 0, fields[b"d"]
+            lengths = fields[b"l"].decode().split(",")
+            for kind_of, length in zip(fields[b"k"].decode(), lengths, strict=True):
+                end = offset + int(length)
+                frames.append(Frame(data[offset:end], binary=kind_of == "b"))
+                offset = end
+            self.hub.deliver(channel, channel_id, frames)
+        elif kind == b"expire":
+            closed = self.hub.close_channel_id(channel_id, *CLOSE_EXPIRED)
+            log.info("expired id %s…: closed %d sockets here", channel_id[:6], closed)
+
+    def _lost(self, exc: Exception) -> None:
+        if self._lost_since is None:
+            self._lost_since = time.monotonic()
+            log.warning(
+                "lost Redis at %s (%s): pushes through this process fail until it is back; "
+                "retrying",
+                shown_url(self.url),
+                exc,
+            )
+
+    async def _regained(self, last: str) -> str:
+        """Back on Redis: say so, and what may not have reached this process's sockets."""
+        away = time.monotonic() - self._lost_since
+        self._lost_since = None
+        log.warning("regained Redis at %s after %.1f s", shown_url(self.url), away)
+        self._dirty.set()
+        try:
+            info = await self._reader.xinfo_stream(self._key("bus"))
+        except redis.exceptions.ResponseError:  # no bus: Redis came back without its data
+            info = None
+        if info is None or _id(info["last-generated-id"]) < _id(last):
+            if last != "0-0":
+                log.error(
+                    "Redis came back without the pushes it had: those published just before "
+                    "it went away may not have reached this process's sockets "
+                    "(keep Redis's data across restarts: appendonly yes)"
+                )
+            return "0-0"
+        first = info.get("first-entry")
+        if first is not None and _id(first[0]) > _id(last) and away > RETENTION:
+            log.error(
+                "away from Redis for %.0f s, longer than the bus keeps pushes (%.0f s): "
+                "some pushes did not reach this process's sockets",
+                away,
+                RETENTION,
+            )
+        return last
+
+    async def _last_entry(self) -> str:
+        entries = await self._redis.xrevrange(self._key("bus"), count=1)
+        return entries[0][0].decode() if entries else "0-0"
+
+    # -- socket counts ----------------------------------------------------------------------
+
+    async def _keep_counts(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), REFRESH)
+            self._dirty.clear()
+            with contextlib.suppress(*REDIS_ERRORS):  # the bus reader says when Redis is away
+                await self._write_counts()
+
+    async def _write_counts(self) -> None:
+        counts = {cid: n for cid, n in self.hub.local_counts().items() if n}
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._worker_key)
+            pipe.hset(self._worker_key, mapping={"_": 1, **counts})
+            pipe.expire(self._worker_key, WORKER_TTL)
+            pipe.sadd(self._key("workers"), self.worker)
+            await pipe.execute()
+
+    async def _forget_worker(self) -> None:
+        await self._redis.delete(self._worker_key)
+        await self._redis.srem(self._key("workers"), self.worker)
+
+    # -- inside ------------------------------------------------------------------------------
+
+    @property
+    def _worker_key(self) -> str:
+        return self._key("worker:" + self.worker)
+
+    def _key(self, name: str) -> str:
+        return "%s:%s" % (self.prefix, name)
+
+    def _min_id(self) -> str:
+        return "%d-0" % int((time.time() - RETENTION) * 1000)
+
+    async def _call(self, what: str, awaitable):
+        try:
+            return await awaitable
+        except REDIS_ERRORS as exc:
+            raise BrokerUnavailable(
+                "could not reach Redis at %s to %s: %s" % (shown_url(self.url), what, exc)
+            ) from exc

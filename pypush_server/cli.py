@@ -1,0 +1,351 @@
+"""The command line of ``serve.py``: the demo and test server, its workers, the bundle.
+
+    python serve.py [--host 127.0.0.1] [--port 8080] [options]   serve demo, bundle, push endpoint
+    python serve.py bundle DIR [--url-prefix PATH]                write the static bundle to DIR
+
+The server prints ``pypush serving on http://HOST:PORT/`` once it listens
+(``--port 0`` picks a free port). Ctrl-C (or SIGTERM) closes every socket with
+1001 and exits. ``python serve.py --help`` lists the options.
+
+With ``--redis URL`` the process's hub keeps its registry and bus in Redis, so any
+number of processes are one push server; ``--workers N`` starts N such processes
+on one port (SO_REUSEPORT), writes the bundle once for all of them, starts
+another when one dies, and stops them all on Ctrl-C.
+"""
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pypush_build.bundle import BundleError, write_bundle
+
+log = logging.getLogger("pypush.server")
+
+
+async def serve(
+    host: str,
+    port: int,
+    static: list[tuple[str, Path]],
+    config,
+    redis_url: str | None = None,
+    bundle_dir: Path | None = None,
+    reuse_port: bool = False,
+    ready_line: str = "pypush serving on http://%s:%d/",
+) -> None:
+    # Imported here so that `serve.py bundle` needs nothing beyond the standard library.
+    from pypush_server.hub import Hub
+    from pypush_server.server_app import make_app
+
+    broker = None
+    if redis_url is not None:
+        from pypush_server.brokers.redis import RedisBroker
+
+        broker = RedisBroker(redis_url)
+    hub = Hub(
+        broker,
+        max_queue_bytes=config.send_queue_bytes,
+        max_queue_seconds=config.send_queue_seconds,
+        max_sockets_per_channel=config.max_sockets_per_channel,
+    )
+    with tempfile.TemporaryDirectory(prefix="pypush-bundle-") as folder:
+        if bundle_dir is None:  # the build step, before the server starts
+            bundle_dir = write_bundle(Path(folder), url_prefix="/pypush/")
+        app = make_app(config, bundle_dir=bundle_dir, static=static, hub=hub)
+        await _run(app, host, port, reuse_port, ready_line)
+
+
+async def _run(app, host: str, port: int, reuse_port: bool, ready_line: str) -> None:
+    from aiohttp import web
+
+    from pypush_server.testing.fault_api import listener_key
+    from pypush_server.testing.faults import Listener
+
+    listener = Listener(host, port, reuse_port=reuse_port)
+    app[listener_key] = listener
+    runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
+    await runner.setup()
+    listener.runner = runner
+    actual_port = await listener.start()
+    print(ready_line % (host, actual_port), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        await runner.cleanup()
+
+
+class Workers:
+    """N serve.py processes on one port over one Redis, kept at N until Ctrl-C."""
+
+    def __init__(self, count: int, host: str, port: int, worker_argv: list[str]) -> None:
+        self.count = count
+        self.host = host
+        self.port = port
+        self.worker_argv = worker_argv
+        self.processes: dict[int, subprocess.Popen] = {}  # worker number -> process
+        self.stopping = False
+
+    def spawn(self, number: int) -> None:
+        argv = [sys.executable, "-u", "-m", "pypush_server.cli", *self.worker_argv]
+        if number != 1:
+            argv.append("--no-demo-clock")  # one clock for the demo, not N
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        line = process.stdout.readline()
+        if "listening" not in line:
+            process.kill()
+            raise RuntimeError("worker %d did not start: %r" % (number, line))
+        self.processes[number] = process
+        log.info("worker %d is pid %d", number, process.pid)
+
+    def run(self) -> int:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: setattr(self, "stopping", True))
+        for number in range(1, self.count + 1):
+            self.spawn(number)
+        log.info("%d workers on port %d", self.count, self.port)
+        print("pypush serving on http://%s:%d/" % (self.host, self.port), flush=True)
+        while not self.stopping:
+            time.sleep(0.2)
+            for number, process in list(self.processes.items()):
+                code = process.poll()
+                if code is not None and not self.stopping:
+                    log.warning(
+                        "worker %d (pid %d) exited with %s; starting another",
+                        number,
+                        process.pid,
+                        code,
+                    )
+                    self.spawn(number)
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        return 0
+
+
+def _free_shared_port(host: str) -> socket.socket:
+    """A port for the workers: bound (SO_REUSEPORT, not listening) so no one else takes it."""
+    held = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    held.bind((host, 0))
+    return held
+
+
+def _static_mount(text: str) -> tuple[str, Path]:
+    prefix, sep, directory = text.partition("=")
+    if not sep or not prefix.startswith("/") or not Path(directory).is_dir():
+        raise argparse.ArgumentTypeError("expected PREFIX=DIR with an existing DIR, got %r" % text)
+    return prefix, Path(directory)
+
+
+def _answered_names(host: str, allowed: list[str]) -> tuple[str, ...]:
+    """The names requests may be sent to: --allow-host's, and --host's when it is a name."""
+    from pypush_server.guard import host_name, is_ip_address
+
+    names = [name if name == "*" else host_name(name) or name for name in allowed]
+    own = host_name(host)
+    if own and not is_ip_address(own):
+        names.append(own)
+    return tuple(names)
+
+
+def _bundle(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="serve.py bundle", description="Write the static pypush bundle."
+    )
+    parser.add_argument("directory", type=Path)
+    parser.add_argument(
+        "--url-prefix",
+        metavar="PATH",
+        help="the URL path the bundle is served under (e.g. /app/resources/pypush/), "
+        "for its PyScript configurations; without it they suit pages in the bundle folder",
+    )
+    args = parser.parse_args(argv)
+    prefix = args.url_prefix
+    if prefix is not None and not prefix.endswith("/"):
+        prefix += "/"
+    try:
+        out = write_bundle(args.directory, prefix)
+    except BundleError as exc:
+        print("serve.py bundle: %s" % exc, file=sys.stderr)
+        return 1
+    print("bundle written to %s (entry: %s)" % (out, out / "faces-push.js"))
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["bundle"]:
+        return _bundle(argv[1:])
+    from pypush_server.config import ServerConfig
+
+    defaults = ServerConfig()
+    parser = argparse.ArgumentParser(
+        prog="serve.py",
+        description="Serve the pypush demo, bundle and push endpoint. "
+        "`serve.py bundle DIR` writes the static bundle instead.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    parser.add_argument(
+        "--static",
+        metavar="PREFIX=DIR",
+        action="append",
+        default=[],
+        type=_static_mount,
+        help="also serve the files of DIR under PREFIX (your own pages, for example)",
+    )
+    parser.add_argument(
+        "--allow-origin",
+        metavar="ORIGIN",
+        action="append",
+        default=[],
+        help="let pages of ORIGIN (e.g. http://127.0.0.1:8000, or *) open push sockets; "
+        "by default only this server's own pages may",
+    )
+    parser.add_argument(
+        "--allow-host",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="answer requests sent to NAME too (a DNS name this server is reached by, "
+        "e.g. push.example.org, or * for any); IP addresses, localhost and --host are "
+        "always answered, other names get 421 (a DNS-rebinding guard)",
+    )
+    parser.add_argument(
+        "--api-token",
+        default=os.environ.get("PYPUSH_API_TOKEN"),
+        help="let any client use /api/ with 'Authorization: Bearer TOKEN' "
+        "(default: $PYPUSH_API_TOKEN; without a token /api/ answers loopback only)",
+    )
+    parser.add_argument("--max-message-bytes", type=int, default=defaults.max_message_bytes)
+    parser.add_argument(
+        "--max-sockets-per-channel", type=int, default=defaults.max_sockets_per_channel
+    )
+    parser.add_argument(
+        "--send-queue-bytes",
+        type=int,
+        default=defaults.send_queue_bytes,
+        help="a socket whose unsent frames pass this many bytes is closed with 1013, "
+        "which Faces clients retry (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--send-queue-seconds",
+        type=float,
+        default=defaults.send_queue_seconds,
+        help="a socket whose oldest unsent frame waited this long is closed with 1013 "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--heartbeat",
+        type=float,
+        default=defaults.heartbeat,
+        help="seconds between WebSocket pings (0: none)",
+    )
+    parser.add_argument("--no-demo-clock", action="store_true", help="do not push the demo clock")
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help="keep channelIds and pushes in Redis (redis://HOST:PORT/DB), so that any "
+        "number of serve.py processes over it are one push server",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="start N processes on one port (SO_REUSEPORT) over --redis",
+    )
+    parser.add_argument("--bundle-dir", type=Path, help=argparse.SUPPRESS)  # the workers'
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.workers > 1 and not args.redis:
+        parser.error("--workers needs --redis: the processes share channelIds and pushes there")
+    config = ServerConfig(
+        allowed_origins=tuple(args.allow_origin),
+        allowed_hosts=_answered_names(args.host, args.allow_host),
+        api_token=args.api_token or None,
+        max_message_bytes=args.max_message_bytes,
+        max_sockets_per_channel=args.max_sockets_per_channel or None,
+        send_queue_bytes=args.send_queue_bytes,
+        send_queue_seconds=args.send_queue_seconds,
+        heartbeat=args.heartbeat or None,
+        demo_clock=not args.no_demo_clock,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    if args.workers > 1:
+        return _run_workers(args, argv)
+    try:
+        asyncio.run(
+            serve(
+                args.host,
+                args.port,
+                args.static,
+                config,
+                redis_url=args.redis,
+                bundle_dir=args.bundle_dir,
+                reuse_port=args.worker,
+                ready_line="worker listening on %s:%d"
+                if args.worker
+                else "pypush serving on http://%s:%d/",
+            )
+        )
+    except BundleError as exc:
+        print("serve.py: %s" % exc, file=sys.stderr)
+        return 1
+    except ConnectionError as exc:  # Redis unreachable at start-up
+        print("serve.py: %s" % exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_workers(args, argv: list[str]) -> int:
+    """Write the bundle once (the build step), hold a port, start the workers on it."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="pypush-bundle-") as folder:
+            bundle = write_bundle(Path(folder), url_prefix="/pypush/")
+            held = _free_shared_port(args.host) if args.port == 0 else None
+            port = held.getsockname()[1] if held else args.port
+            worker_argv = [a for a in _without(argv, "--workers", "--port")]
+            worker_argv += ["--port", str(port), "--worker", "--bundle-dir", str(bundle)]
+            workers = Workers(args.workers, args.host, port, worker_argv)
+            try:
+                return workers.run()
+            finally:
+                if held is not None:
+                    held.close()
+    except BundleError as exc:
+        print("serve.py: %s" % exc, file=sys.stderr)
+        return 1
+
+
+def _without(argv: list[str], *options: str) -> list[str]:
+    """argv less the given options and their values (``--port 0`` or ``--port=0``)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in options:
+            skip = True
+        elif not arg.startswith(tuple(o + "=" for o in options)):
+            kept.append(arg)
+    return kept
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

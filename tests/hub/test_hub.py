@@ -1,0 +1,251 @@
+"""The hub core without I/O: fake sockets (sinks) and a fake clock, no event loop of its own.
+
+Like tests/unit for pypush/core.py: each test feeds the hub calls and checks what it did to
+its sockets. Spec section 7 for the wire; issue 14 for the bounded send queues.
+"""
+
+import asyncio
+import concurrent.futures
+import logging
+
+import pytest
+from websockets.frames import Frame as WebsocketsFrame
+from websockets.frames import Opcode
+
+from pypush_server.hub import CLOSE_FELL_BEHIND, Frame, Hub, Sink
+
+
+class FakeSink(Sink):
+    """A socket whose transport takes frames at once (or never, when ``stalled``)."""
+
+    def __init__(self, stalled: bool = False) -> None:
+        self.stalled = stalled
+        self.written: list[str] = []
+        self.wakes = 0
+        self.closed: tuple[int, str] | None = None
+        self.aborted = False
+
+    def write(self, frame: Frame) -> bool:
+        if self.stalled:
+            return False
+        self.written.append(frame.text)
+        return True
+
+    def wake(self) -> None:
+        self.wakes += 1
+
+    def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run(coroutine):
+    """In a thread of its own: after browser tests, Playwright's sync API owns this one's loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def hub(clock) -> Hub:
+    return Hub(max_queue_bytes=1000, max_queue_seconds=10.0, clock=clock)
+
+
+def connect(hub: Hub, channel: str, channel_id: str, stalled: bool = False):
+    sink = FakeSink(stalled)
+    return hub.connect(channel, channel_id, sink), sink
+
+
+def test_a_push_reaches_every_socket_of_the_channel_as_data_json(hub):
+    news = run(hub.register("news"))
+    other = run(hub.register("news"))
+    (_, first), (_, second) = connect(hub, "news", news), connect(hub, "news", other)
+    assert run(hub.send("news", {"n": 1})) == 2
+    assert first.written == second.written == ['{"data":{"n":1}}']
+
+
+def test_a_push_to_one_channel_id_reaches_its_sockets_only(hub):
+    news, other = run(hub.register("news")), run(hub.register("news"))
+    (_, first), (_, second) = connect(hub, "news", news), connect(hub, "news", other)
+    assert run(hub.send("news", "x", channel_id=other)) == 1
+    assert (first.written, second.written) == ([], ['{"data":"x"}'])
+    assert run(hub.send("news", "x", channel_id="unknown")) == 0
+    assert run(hub.send("sports", "x", channel_id=other)) == 0  # not sports' channelId
+
+
+def test_a_push_touches_only_the_sockets_it_is_for(hub):
+    """Per-push work is the target's sockets, whatever else the hub knows."""
+    others = []
+    for n in range(2000):
+        channel_id = run(hub.register("c%d" % n))
+        others.append(connect(hub, "c%d" % n, channel_id)[1])
+    target = run(hub.register("target"))
+    _, sink = connect(hub, "target", target)
+    assert run(hub.send("target", 1)) == 1
+    assert sink.written == ['{"data":1}'] and not any(s.written for s in others)
+
+
+def test_registration_follows_the_faces_rule_and_ids_are_fresh(hub):
+    ids = [run(hub.register("ok-name_1.2")) for _ in range(50)]
+    assert len(set(ids)) == 50 and all(len(i) == 32 for i in ids)
+    for name in ["", "a b", "news\n", "ü", None]:
+        with pytest.raises(ValueError, match="invalid channel name"):
+            run(hub.register(name))
+    assert run(hub.channel_ids("ok-name_1.2")) == list(ids)  # in the order registered
+
+
+def test_a_frame_is_encoded_and_framed_once_for_every_socket(hub):
+    channel_id = run(hub.register("news"))
+    sinks = [connect(hub, "news", channel_id)[1] for _ in range(3)]
+    frames: list[Frame] = []
+    for sink in sinks:
+        sink.write = lambda frame, sink=sink: frames.append(frame) or True
+    run(hub.send("news", "shared"))
+    assert len(frames) == 3 and frames[0] is frames[1] is frames[2]
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536, 70000])
+@pytest.mark.parametrize("binary", [False, True])
+def test_the_wire_form_is_rfc_6455s_unmasked_frame(size, binary):
+    """Checked against websockets' own sans-I/O framing."""
+    data = b"a" * size
+    frame = Frame(data, binary=binary)
+    expected = WebsocketsFrame(Opcode.BINARY if binary else Opcode.TEXT, data).serialize(mask=False)
+    assert frame.wire == expected and frame.header + frame.data == expected
+
+
+def test_a_socket_that_cannot_take_a_frame_queues_it_and_is_woken_once(hub):
+    channel_id = run(hub.register("news"))
+    connection, sink = connect(hub, "news", channel_id, stalled=True)
+    assert run(hub.send_frames("news", ["a", "b", "c"])) == 3
+    assert sink.wakes == 1 and connection.queued == 3
+    assert hub.sent[channel_id] == 0  # nothing written yet
+    assert [connection.next_frame().text for _ in range(3)] == ["a", "b", "c"]
+    assert connection.next_frame() is None and connection.queued == 0
+    assert hub.sent[channel_id] == 3
+
+
+def test_a_queue_with_frames_keeps_their_order_even_when_the_transport_frees_up(hub):
+    channel_id = run(hub.register("news"))
+    connection, sink = connect(hub, "news", channel_id, stalled=True)
+    run(hub.send("news", 1))
+    sink.stalled = False
+    run(hub.send("news", 2))  # must wait behind 1, not overtake it
+    assert sink.written == [] and [f.text for f, _ in connection.queue] == [
+        '{"data":1}',
+        '{"data":2}',
+    ]
+
+
+def test_a_socket_over_its_byte_bound_is_closed_with_1013_and_logged(hub, caplog):
+    channel_id = run(hub.register("news"))
+    slow, slow_sink = connect(hub, "news", channel_id, stalled=True)
+    _, healthy = connect(hub, "news", channel_id)
+    message = "x" * 300  # 311 bytes a frame: the fourth is over the 1000-byte bound
+    with caplog.at_level(logging.WARNING, logger="pypush.server"):
+        counts = [run(hub.send("news", message)) for _ in range(5)]
+    assert counts == [2, 2, 2, 1, 1]  # from the fourth on, only the healthy socket
+    assert (
+        slow_sink.closed == CLOSE_FELL_BEHIND == (1013, "Try Again Later: this socket fell behind")
+    )
+    assert slow.queued == 0 and not slow.queue  # its frames are let go at once
+    assert len(healthy.written) == 5
+    assert hub.sockets("news") == [hub.socket(2)] and hub.stats["fell_behind"] == 1
+    assert "closing socket 1 on news with 1013: 933 bytes waited" in caplog.text
+
+
+def test_an_empty_queue_takes_a_frame_larger_than_the_bound(hub):
+    channel_id = run(hub.register("news"))
+    connection, sink = connect(hub, "news", channel_id, stalled=True)
+    assert run(hub.send("news", "y" * 5000)) == 1
+    assert sink.closed is None and connection.queued == 5011
+    assert run(hub.send("news", "z")) == 0 and sink.closed == CLOSE_FELL_BEHIND
+
+
+def test_a_socket_whose_oldest_frame_waited_too_long_is_closed_by_tick(hub, clock):
+    channel_id = run(hub.register("news"))
+    _, sink = connect(hub, "news", channel_id, stalled=True)
+    run(hub.send("news", "old"))
+    clock.now += 10.0
+    hub.tick()
+    assert sink.closed is None  # 10 s is the bound, not over it
+    clock.now += 0.5
+    hub.tick()
+    assert sink.closed == CLOSE_FELL_BEHIND and hub.sockets() == []
+
+
+def test_a_push_finds_a_socket_whose_oldest_frame_waited_too_long(hub, clock):
+    channel_id = run(hub.register("news"))
+    _, sink = connect(hub, "news", channel_id, stalled=True)
+    run(hub.send("news", "old"))
+    clock.now += 11
+    assert run(hub.send("news", "new")) == 0 and sink.closed == CLOSE_FELL_BEHIND
+
+
+def test_expiring_closes_1000_expired_and_forgets_everything_of_the_channel_id(hub):
+    channel_id, kept = run(hub.register("news")), run(hub.register("news"))
+    (_, sink), (_, other) = connect(hub, "news", channel_id), connect(hub, "news", kept)
+    run(hub.send("news", 1))
+    assert run(hub.expire(channel_id)) == 1
+    assert sink.closed == (1000, "Expired") and other.closed is None
+    assert channel_id not in hub.sent and hub.sent == {kept: 1}
+    assert not run(hub.accepts("news", channel_id)) and run(hub.accepts("news", kept))
+    assert run(hub.channel_ids("news")) == [kept]
+    assert run(hub.expire(channel_id)) is None  # gone for good
+
+
+def test_sockets_beyond_the_channels_cap_are_refused(clock):
+    hub = Hub(max_sockets_per_channel=2, clock=clock)
+    channel_id = run(hub.register("news"))
+    assert connect(hub, "news", channel_id)[0] and connect(hub, "news", channel_id)[0]
+    assert connect(hub, "news", channel_id)[0] is None
+    assert run(hub.socket_count("news")) == 2
+
+
+def test_disconnect_forgets_the_socket_and_its_queue(hub):
+    channel_id = run(hub.register("news"))
+    connection, _ = connect(hub, "news", channel_id, stalled=True)
+    run(hub.send("news", 1))
+    hub.disconnect(connection)
+    hub.disconnect(connection)  # idempotent
+    assert not connection.open and connection.queued == 0
+    assert hub.sockets() == [] and run(hub.socket_count("news")) == 0
+    assert run(hub.send("news", 2)) == 0
+
+
+def test_stop_closes_every_socket_with_1001(hub):
+    channel_id = run(hub.register("news"))
+    sinks = [connect(hub, "news", channel_id)[1] for _ in range(2)]
+    run(hub.stop())
+    assert [s.closed for s in sinks] == [(1001, "Server shutting down")] * 2
+
+
+def test_what_json_cannot_carry_is_refused_before_any_socket_sees_it(hub):
+    channel_id = run(hub.register("news"))
+    _, sink = connect(hub, "news", channel_id)
+    with pytest.raises(ValueError, match="NaN or Infinity"):
+        run(hub.send("news", float("nan")))
+    with pytest.raises(ValueError, match="lone surrogate"):
+        run(hub.send_frames("news", ["ok", "\ud800"]))  # a raw text frame must be UTF-8
+    assert sink.written == []
+
+
+def test_a_lone_surrogate_in_a_message_goes_out_as_its_json_escape(hub):
+    channel_id = run(hub.register("news"))
+    _, sink = connect(hub, "news", channel_id)
+    assert run(hub.send("news", ["\ud800", "é\udfff"])) == 1
+    assert sink.written == ['{"data":["\\ud800","é\\udfff"]}']

@@ -1,0 +1,128 @@
+"""The ASGI push endpoint mounted in a Starlette application, under uvicorn (a real server)."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+
+import aiohttp
+import pytest
+
+from tests.server.test_slow_clients import ends_within, stalled_socket
+from tests.support import ROOT, free_port, receive, run, wait_until
+
+
+class App:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def call(self, method: str, path: str, body: object = None) -> dict:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def ws(self, path: str) -> str:
+        return self.base_url.replace("http://", "ws://") + path
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("uvicorn") / "uvicorn.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tests.server.asgi_app:app", "--port", str(port)],
+        cwd=ROOT,
+        stderr=log,
+        env={**os.environ, "QUEUE_BYTES": str(2 * 1024 * 1024)},
+    )
+    base_url = "http://127.0.0.1:%d" % port
+    wait_until(lambda: _answers(base_url), 20, "uvicorn listening")
+    yield App(base_url)
+    process.terminate()
+    process.wait(10)
+
+
+def _answers(base_url: str) -> bool:
+    try:
+        urllib.request.urlopen(base_url + "/channels/probe", timeout=1)
+        return True
+    except OSError:
+        return False
+
+
+def test_pushes_reach_every_socket_of_the_url_as_data_json(app):
+    info = app.call("POST", "/channels/news")
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            sockets = [await session.ws_connect(app.ws(info["path"])) for _ in range(2)]
+            await asyncio.to_thread(
+                wait_until, lambda: app.call("GET", "/channels/news")["sockets"] == 2
+            )
+            result = await asyncio.to_thread(app.call, "POST", "/channels/news/push", {"n": "é"})
+            assert result == {"received": 2}
+            for socket in sockets:
+                assert json.loads((await receive(socket)).data) == {"data": {"n": "é"}}
+
+    run(scenario())
+
+
+def test_an_unknown_channel_id_is_accepted_then_closed_1008_and_expiry_closes_1000(app):
+    info = app.call("POST", "/channels/expiring")
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            unknown = await session.ws_connect(app.ws("/jakarta.faces.push/expiring?nope"))
+            message = await receive(unknown)
+            assert (message.data, message.extra) == (1008, "Unknown channel")
+            socket = await session.ws_connect(app.ws(info["path"]))
+            await asyncio.to_thread(
+                wait_until, lambda: app.call("GET", "/channels/expiring")["sockets"] == 1
+            )
+            closed = await asyncio.to_thread(
+                app.call, "DELETE", "/channel-ids/%s" % info["channelId"]
+            )
+            assert closed == {"closed": 1}
+            message = await receive(socket)
+            assert (message.data, message.extra) == (1000, "Expired")
+
+    run(scenario())
+
+
+def test_a_stalled_socket_holds_up_no_push_and_is_closed_with_1013(app):
+    info = app.call("POST", "/channels/slow")
+    stalled = stalled_socket(app.base_url, info["path"])
+    message = "s" * (256 * 1024)
+    try:
+
+        async def scenario() -> None:
+            async with aiohttp.ClientSession() as session:
+                healthy = await session.ws_connect(app.ws(info["path"]), max_msg_size=0)
+                await asyncio.to_thread(
+                    wait_until, lambda: app.call("GET", "/channels/slow")["sockets"] == 2
+                )
+                got = []
+
+                async def read() -> None:
+                    while len(got) < 100:
+                        got.append((await receive(healthy, timeout=30)).data)
+
+                reader = asyncio.ensure_future(read())
+                counts = [
+                    (await asyncio.to_thread(app.call, "POST", "/channels/slow/push", message))[
+                        "received"
+                    ]
+                    for _ in range(100)
+                ]
+                await asyncio.wait_for(reader, 60)
+                assert len(got) == 100 and counts[0] == 2 and counts[-1] == 1
+                assert app.call("GET", "/channels/slow")["sockets"] == 1
+
+        run(scenario())
+        assert ends_within(stalled, 20)
+    finally:
+        stalled.close()

@@ -1,0 +1,165 @@
+"""serve.py --redis: any number of processes over one real redis-server are one push server.
+
+The tests start Debian's redis-server on a free port themselves (tests.support.RedisServer)
+and stop or restart it. Killing a worker of serve.py --workers under real browser clients is
+in tests/browser/test_workers.py.
+"""
+
+import asyncio
+import json
+import urllib.error
+
+import aiohttp
+import pytest
+
+from pypush_server.brokers import BrokerUnavailable
+from pypush_server.brokers.redis import RedisBroker
+from pypush_server.hub import Hub
+from tests.support import Channel, RedisServer, receive, run, wait_until, ws_url
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def two_servers(redis_server, start_push_server):  # Redis stops after the servers
+    options = ("--no-demo-clock", "--redis", redis_server.url)
+    return start_push_server(*options), start_push_server(*options)
+
+
+def test_a_channel_id_registered_through_one_process_is_accepted_by_another(two_servers):
+    first, second = two_servers
+    channel = first.channel()
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await session.ws_connect(ws_url(second, channel.path))
+            await asyncio.to_thread(channel.wait_for_sockets, 1)  # counted through the first
+            assert await asyncio.to_thread(channel.push, {"n": 1}) == 1
+            assert json.loads((await receive(socket)).data) == {"data": {"n": 1}}
+            unknown = await session.ws_connect(
+                ws_url(second, "/jakarta.faces.push/%s?nope" % channel.name)
+            )
+            assert (await receive(unknown)).data == 1008
+
+    run(scenario())
+
+
+def test_a_push_through_any_process_or_python_reaches_the_sockets_of_all(two_servers, redis_server):
+    first, second = two_servers
+    channel = second.channel()
+
+    async def scenario() -> None:
+        hub = Hub(RedisBroker(redis_server.url))  # an application's own process, no sockets
+        await hub.start()
+        try:
+            async with aiohttp.ClientSession() as session:
+                sockets = [
+                    await session.ws_connect(ws_url(server, channel.path))
+                    for server in (first, second, first)
+                ]
+                await asyncio.to_thread(channel.wait_for_sockets, 3)
+                assert await asyncio.to_thread(channel.push, "through the API") == 3
+                assert await hub.send(channel.name, "through Python") == 3
+                for socket in sockets:
+                    assert [(await receive(socket)).data for _ in range(2)] == [
+                        '{"data":"through the API"}',
+                        '{"data":"through Python"}',
+                    ]
+                assert await hub.socket_count(channel.name) == 3
+                assert await hub.channel_ids(channel.name) == [channel.id]
+        finally:
+            await hub.stop()
+
+    run(scenario())
+
+
+def test_expiry_through_one_process_closes_the_sockets_of_all(two_servers):
+    first, second = two_servers
+    channel = first.channel()
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            sockets = [await session.ws_connect(ws_url(s, channel.path)) for s in two_servers]
+            await asyncio.to_thread(channel.wait_for_sockets, 2)
+            expired = Channel(second, {**vars_of(channel), "url": channel.url})
+            assert await asyncio.to_thread(expired.expire) == 2
+            for socket in sockets:
+                message = await receive(socket)
+                assert (message.data, message.extra) == (1000, "Expired")
+            again = await session.ws_connect(ws_url(first, channel.path))
+            assert (await receive(again)).data == 1008  # gone for good, everywhere
+
+    run(scenario())
+
+
+def vars_of(channel: Channel) -> dict:
+    return {"channel": channel.name, "channelId": channel.id, "path": channel.path}
+
+
+def test_a_redis_restart_fails_pushes_clearly_then_delivers_again(redis_server, start_push_server):
+    server = start_push_server("--no-demo-clock", "--redis", redis_server.url)
+    channel = server.channel()
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await session.ws_connect(ws_url(server, channel.path))
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            redis_server.stop()
+            await asyncio.to_thread(
+                wait_until, lambda: "lost Redis at" in server.log_path.read_text(), 15, "lost"
+            )
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                await asyncio.to_thread(channel.push, "while Redis is away")
+            assert refused.value.code == 503
+            error = json.loads(refused.value.read())["error"]
+            assert error.startswith(
+                "could not reach Redis at %s to send the push" % redis_server.url
+            )
+            assert not socket.closed  # the sockets stay open meanwhile
+            redis_server.start()  # same port, same data
+            await asyncio.to_thread(
+                wait_until,
+                lambda: "regained Redis at" in server.log_path.read_text(),
+                15,
+                "regained",
+            )
+            assert await asyncio.to_thread(channel.push, "back") == 1
+            assert (await receive(socket)).data == '{"data":"back"}'  # nothing else came first
+
+    run(scenario())
+    log = server.log_path.read_text()
+    assert log.count("lost Redis at") == 1 and log.count("regained Redis at") == 1
+
+
+def test_the_python_api_says_clearly_when_redis_cannot_be_reached(redis_server):
+    async def scenario() -> None:
+        hub = Hub(RedisBroker(redis_server.url))
+        await hub.start()
+        try:
+            channel_id = await hub.register("news")
+            redis_server.stop(kill=True)
+            with pytest.raises(BrokerUnavailable, match=r"could not reach Redis at .* to send"):
+                await hub.send("news", "lost?")
+            with pytest.raises(BrokerUnavailable, match="to register a channelId"):
+                await hub.register("news")
+            redis_server.start()
+            assert await hub.channel_ids("news") == [channel_id]  # its data survived (AOF)
+            assert await hub.send("news", "sent") == 0  # no sockets: sent to none
+        finally:
+            await hub.stop()
+
+    run(scenario())
+
+
+def test_a_hub_that_cannot_reach_redis_at_start_says_so(tmp_path):
+    async def scenario() -> None:
+        hub = Hub(RedisBroker(RedisServer(tmp_path).url))  # nothing listens there
+        with pytest.raises(BrokerUnavailable, match="could not reach Redis at redis://127"):
+            await hub.start()
+
+    run(scenario())
