@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.echo import EchoServer
+from bench.network import throttle
 from bench.pages import connects
 from bench.payloads import probe
 from bench.stats import percentile
@@ -80,6 +81,23 @@ class Runner:
             result["wasm_idle_mb"] = idle["wasm"] / MB
             if connects(name):
                 result.update(self._bursts_and_latency(context, page, result["heap_idle_mb"]))
+        finally:
+            context.close()
+        if connects(name):
+            self.channel.wait_for_sockets(0, timeout=30)
+        return result
+
+    def run_network(self, name: str, url: str) -> dict[str, float]:
+        """Cold and warm ready of target ``name`` on the 4G profile (bench.network)."""
+        context = self.browser.new_context()
+        try:
+            page = context.new_page()
+            throttle(context, page)
+            result = {"ready_4g_cold_ms": self._visit(page, url, name)}
+            live = page.evaluate("window.liveAt")
+            if live is not None:
+                result["live_4g_cold_ms"] = live
+            result["ready_4g_warm_ms"] = self._visit(page, url, name)
         finally:
             context.close()
         if connects(name):

@@ -75,6 +75,33 @@ def markdown(report: dict) -> str:
             for n in names
         ],
     )
+    network = [n for n in names if results[n].get("ready_4g_cold_ms")]
+    if network:
+        profile = config.get("network_profile") or {}
+        lines += [
+            "## Ready time on a real link (ms): %d ms round trip, %.1f Mbit/s down, %.0f kbit/s up"
+            % (
+                profile.get("latency", 0),
+                profile.get("downloadThroughput", 0) * 8 / 1e6,
+                profile.get("uploadThroughput", 0) * 8 / 1e3,
+            ),
+            "",
+            "Chromium's network emulation (Lighthouse's mobile throttling), every file sent"
+            " compressed; median (min-max) of %d runs." % config.get("network_runs", 0),
+            "",
+        ]
+        lines += _table(
+            ["target", "cold", "warm", "cold: pypush.ready"],
+            [
+                [
+                    n,
+                    cell(results[n].get("ready_4g_cold_ms"), 0),
+                    cell(results[n].get("ready_4g_warm_ms"), 0),
+                    cell(results[n].get("live_4g_cold_ms"), 0),
+                ]
+                for n in network
+            ],
+        )
     lines += [
         "## Burst (%d x %.0f B, then %d x %.0f B JSON objects)"
         % (

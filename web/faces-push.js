@@ -137,6 +137,7 @@
   // rewrites this line), so that its files can be cached for good under their name.
   var assets = "./";
   var at = new URL(assets, base).href;
+  var LOADER_API = 1;  // what this loader expects of its assets (pypush-glue.js says its own)
   var runtimes = {
     pyodide: {
       files: ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
@@ -298,7 +299,25 @@
   // per page: modules are cached by URL), handed to our interpreters as pypush_glue.
   function loadGlue() {
     return import(at + "pypush-glue.js").then(function (module) {
+      if (module.LOADER_API !== LOADER_API) {
+        throw new Error("the assets at " + at + " were made for another version of this " +
+          "loader (a page that kept an old faces-push.js across an upgrade): reload the page");
+      }
       glue = Object.assign({}, module);
+    });
+  }
+
+  // A browser may run a cached faces-push.js of an earlier release (it is cached for a
+  // few minutes, so that warm visits skip a round trip), whose assets folder the server
+  // no longer has. Then ask the server for today's loader and boot today's assets.
+  function currentAssets() {
+    if (!script || !script.src) return Promise.resolve(null);
+    return fetch(script.src, { cache: "no-cache" }).then(function (response) {
+      return response.ok ? response.text() : "";
+    }).then(function (text) {
+      var named = /var assets = "(\.\/v-[0-9a-f]+\/)";/.exec(text);
+      var now = named && new URL(named[1], base).href;
+      return now && now !== at ? now : null;
     });
   }
 
@@ -337,7 +356,13 @@
     return answers.filter(Boolean);
   }
 
-  var ready = boot().catch(async function (cause) {
+  var ready = boot().catch(function (cause) {
+    return currentAssets().then(function (moved) {
+      if (!moved) throw cause;
+      at = moved;
+      return boot();
+    }, function () { throw cause; });
+  }).catch(async function (cause) {
     var missing = await missingFiles().catch(function () { return []; });
     bootError = new Error("pypush could not start Python from " + base + ": " +
       (cause && cause.message || cause) + (missing.length ? " (" + missing.join(", ") + ")" : ""),
