@@ -37,19 +37,21 @@ def _paired(
 ) -> list[float]:
     if a not in runs or b not in runs:
         return []
-    return [combine(x, y) for x, y in zip(runs[a], runs[b], strict=True) if x and y]
+    values = [combine(x, y) for x, y in zip(runs[a], runs[b], strict=True) if x and y]
+    return [value for value in values if value is not None]
 
 
 def _single(runs: dict[str, list[Run]], a: str, key: str) -> list[float]:
     return [run[key] for run in runs.get(a, []) if run and key in run]
 
 
-def _ratio(key: str) -> Callable[[dict, dict], float]:
-    return lambda x, y: x[key] / y[key]
+def _ratio(key: str) -> Callable[[dict, dict], float | None]:
+    """x/y of ``key`` in a pair of runs; None when a run lacks it (the 4G phase has fewer)."""
+    return lambda x, y: x[key] / y[key] if key in x and key in y else None
 
 
-def _difference(key: str) -> Callable[[dict, dict], float]:
-    return lambda x, y: x[key] - y[key]
+def _difference(key: str) -> Callable[[dict, dict], float | None]:
+    return lambda x, y: x[key] - y[key] if key in x and key in y else None
 
 
 def startup_and_cost(runs: dict[str, list[Run]]) -> list[tuple]:

@@ -34,6 +34,11 @@ from bench.stats import percentile
 from pypush_server.testing import PushChannel, PushTestServer
 
 MB = 1e6
+# The loader's performance marks (faces-push.js: pypush:loader, :runtime, ...), ms since
+# navigation start, and when the first onopen came: where a cold start's time goes.
+PHASES_JS = """() => performance.getEntriesByType('mark')
+    .filter((m) => m.name.startsWith('pypush:'))
+    .map((m) => [m.name.slice(7), m.startTime])"""
 READY_TIMEOUT_MS = 90_000
 BURST_TIMEOUT_MS = 600_000
 POLL_MS = 100  # page polls during bursts: ~10 tasks/s, negligible against thousands of messages
@@ -97,6 +102,8 @@ class Runner:
             live = page.evaluate("window.liveAt")
             if live is not None:
                 result["live_4g_cold_ms"] = live
+            for mark, at in page.evaluate(PHASES_JS):
+                result["phase_4g_%s_ms" % mark] = at
             result["ready_4g_warm_ms"] = self._visit(page, url, name)
         finally:
             context.close()

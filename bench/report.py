@@ -102,6 +102,27 @@ def markdown(report: dict) -> str:
                 for n in network
             ],
         )
+        phases = ("loader", "glue", "package", "runtime", "python", "live")
+        timed = [n for n in network if results[n].get("phase_4g_loader_ms")]
+        if timed:
+            lines += [
+                "Where a cold start on that link goes: the loader's performance marks"
+                " (ms since navigation start; loader: its script runs; glue, package,"
+                " runtime: each downloaded and ready; python: pypush imported; live: the"
+                " page's calls replayed), then the first onopen.",
+                "",
+            ]
+            lines += _table(
+                ["target", *phases, "first onopen"],
+                [
+                    [
+                        n,
+                        *(cell(results[n].get("phase_4g_%s_ms" % p), 0) for p in phases),
+                        cell(results[n].get("ready_4g_cold_ms"), 0),
+                    ]
+                    for n in timed
+                ],
+            )
     lines += [
         "## Burst (%d x %.0f B, then %d x %.0f B JSON objects)"
         % (

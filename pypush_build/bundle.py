@@ -33,6 +33,8 @@ import tempfile
 from pathlib import Path
 
 from pypush_build.compress import compress_tree
+from pypush_build.pyodide_stdlib import COMPILED_NAME as COMPILED_STDLIB
+from pypush_build.pyodide_stdlib import StdlibError, compiled_stdlib
 from pypush_build.wasm_memory import WasmMemoryError, shrink_initial_memory
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +57,9 @@ RUNTIMES = {
 }
 
 
-BUILD_STEPS = "micropython initial memory shrunk; .br and .gz beside each file"
+BUILD_STEPS = (
+    "micropython initial memory shrunk; pyodide stdlib byte-compiled; .br and .gz beside each file"
+)
 """What the build does to the runtimes beyond copying them (part of the assets' hash)."""
 
 GLUE = "pypush-glue.js"
@@ -136,6 +140,10 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
         for name in names:
             shutil.copyfile(dist / name, assets / runtime / name)
     shrink_micropython_memory(assets / "micropython" / "micropython.wasm")
+    try:
+        compiled_stdlib(PYODIDE_DIST, assets / "pyodide" / COMPILED_STDLIB)
+    except StdlibError as exc:
+        raise BundleError(str(exc)) from exc
     for name, text in manifests.items():
         (assets / name).write_text(text, encoding="utf-8")
     shutil.copyfile(WEB / GLUE, assets / GLUE)

@@ -141,13 +141,16 @@
   var runtimes = {
     pyodide: {
       files: ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
-              "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json", "pypush-glue.js"],
+              "pyodide/python_stdlib_pyc.zip", "pyodide/pyodide-lock.json", "pypush-glue.js"],
       package: "pypush.json",  // {path: source text}
       preload: [["modulepreload", "pyodide/pyodide.asm.mjs"], ["fetch", "pyodide/pyodide.asm.wasm"],
-                ["fetch", "pyodide/python_stdlib.zip"], ["fetch", "pyodide/pyodide-lock.json"]],
+                ["fetch", "pyodide/python_stdlib_pyc.zip"], ["fetch", "pyodide/pyodide-lock.json"]],
       load: async function () {
         var module = await import(at + "pyodide/pyodide.mjs");
-        var pyodide = await failFast(module.loadPyodide({ indexURL: at + "pyodide/" }));
+        // The standard library byte-compiled at build time: Pyodide ships it as source,
+        // whose compiling was most of its boot (pypush_build/pyodide_stdlib.py).
+        var pyodide = await failFast(module.loadPyodide({
+          indexURL: at + "pyodide/", stdLibURL: at + "pyodide/python_stdlib_pyc.zip" }));
         pyodide.pyimport("sys").path.insert(0, "/pypush-lib");
         return { runtime: pyodide, FS: pyodide.FS, lib: "/pypush-lib/" };
       }
@@ -198,6 +201,14 @@
     });
   }
 
+  // Performance marks of the boot's phases (pypush:loader, :runtime, :package, :glue,
+  // :python, :live), for anyone who wants to see where start-up goes (python -m bench).
+  function mark(phase) {
+    if (typeof performance === "object" && performance.mark) performance.mark("pypush:" + phase);
+  }
+  function marked(phase) { return function (value) { mark(phase); return value; }; }
+  mark("loader");
+
   function start(python, runtime) {
     // Bound method proxies taken once: a fresh one per call would have to be destroyed.
     api = { init: python.init, open: python.open, close: python.close,
@@ -214,6 +225,7 @@
     }
     glue.offerSockets(null);  // what Python did not take is closed
     early = [];
+    mark("live");
     var info = { interpreter: interpreter };
     info[interpreter] = runtime;
     return info;
@@ -331,16 +343,18 @@
     if (!runtime) throw new Error("unknown data-interpreter \"" + interpreter + "\" (pyodide or micropython)");
     if (document.head) preload(runtime);
     var [loaded, files] = await Promise.all([
-      runtime.load(),
+      runtime.load().then(marked("runtime")),
       fetch(at + runtime.package).then(function (response) {
         if (!response.ok) throw new Error("GET " + at + runtime.package + " answered " + response.status);
         return response.json();
-      }),
-      loadGlue()
+      }).then(marked("package")),
+      loadGlue().then(marked("glue"))
     ]);
     writeFiles(loaded.FS, loaded.lib, files);
     loaded.runtime.registerJsModule("pypush_glue", glue);
-    return start(loaded.runtime.pyimport("pypush.browser").install(), loaded.runtime);
+    var python = loaded.runtime.pyimport("pypush.browser").install();
+    mark("python");
+    return start(python, loaded.runtime);
   }
 
   // Only on failure: name the bundle files the server does not have, since
