@@ -7,6 +7,15 @@ the figure it qualifies.
 from bench.pages import connects
 
 DASH = "-"
+LABELS = {
+    "pypush-micropython": "pypush-micropython (the default)",
+    "pypush-pyodide": "pypush-pyodide (data-interpreter=pyodide; the default before)",
+}
+
+
+def label(name: str) -> str:
+    """A target's name in the tables: the default path and the former one say so."""
+    return LABELS.get(name, name)
 
 
 def cell(figure: dict | None, digits: int = 1) -> str:
@@ -67,7 +76,7 @@ def markdown(report: dict) -> str:
         ["target", "cold (new context)", "warm (same tab, cached)", "cold: pypush.ready"],
         [
             [
-                n,
+                label(n),
                 cell(results[n].get("ready_cold_ms"), 0),
                 cell(results[n].get("ready_warm_ms"), 0),
                 cell(results[n].get("live_cold_ms"), 0),
@@ -94,7 +103,7 @@ def markdown(report: dict) -> str:
             ["target", "cold", "warm", "cold: pypush.ready"],
             [
                 [
-                    n,
+                    label(n),
                     cell(results[n].get("ready_4g_cold_ms"), 0),
                     cell(results[n].get("ready_4g_warm_ms"), 0),
                     cell(results[n].get("live_4g_cold_ms"), 0),
@@ -116,7 +125,7 @@ def markdown(report: dict) -> str:
                 ["target", *phases, "first onopen"],
                 [
                     [
-                        n,
+                        label(n),
                         *(cell(results[n].get("phase_4g_%s_ms" % p), 0) for p in phases),
                         cell(results[n].get("ready_4g_cold_ms"), 0),
                     ]
@@ -148,7 +157,7 @@ def markdown(report: dict) -> str:
         ],
         [
             [
-                n,
+                label(n),
                 cell(results[n].get("small_msgs_per_s"), 0),
                 cell(results[n].get("small_task_us")),
                 cell(results[n].get("small_script_us")),
@@ -173,7 +182,7 @@ def markdown(report: dict) -> str:
         ["target", "p50", "p99", "max", "in-task p50", "in-task p99"],
         [
             [
-                n,
+                label(n),
                 cell(results[n].get("latency_p50_ms"), 2),
                 cell(results[n].get("latency_p99_ms"), 2),
                 cell(results[n].get("latency_max_ms"), 2),
@@ -201,7 +210,7 @@ def markdown(report: dict) -> str:
         ],
         [
             [
-                n,
+                label(n),
                 cell(results[n].get("heap_idle_mb"), 2),
                 cell(results[n].get("heap_after_small_mb"), 2),
                 cell(results[n].get("heap_after_large_mb"), 2),
