@@ -1,7 +1,8 @@
 """The HTTP API under /api/: channels, pushes and stats (documented in the README).
 
 The fault API beside it (/api/faults/…, closing and dropping sockets) is a test tool:
-:mod:`pypush_server.testing.fault_api`, which serve.py's application mounts too.
+:mod:`pypush_server.testing.fault_api`, which serve.py's application mounts only when
+asked to (``--faults``; the test servers always do).
 
 Who may call it (loopback or the API token, no page of another origin, JSON
 bodies only) is decided before a request gets here, by :mod:`pypush_server.guard`.

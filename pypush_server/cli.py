@@ -259,6 +259,12 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--no-demo-clock", action="store_true", help="do not push the demo clock")
     parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="serve the fault API (/api/faults/…, closing and dropping sockets): a test "
+        "tool; without it those routes do not exist",
+    )
+    parser.add_argument(
         "--redis",
         metavar="URL",
         help="keep channelIds and pushes in Redis (redis://HOST:PORT/DB), so that any "
@@ -286,8 +292,11 @@ def main(argv: list[str]) -> int:
         send_queue_seconds=args.send_queue_seconds,
         heartbeat=args.heartbeat or None,
         demo_clock=not args.no_demo_clock,
+        faults=args.faults,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    if config.faults and not args.worker:
+        log.warning("fault injection is on (--faults): a test tool, not for production")
     if args.workers > 1:
         return _run_workers(args, argv)
     try:

@@ -33,3 +33,7 @@ class ServerConfig:
 
     demo_clock: bool = True
     """Push the server clock to the demo's ``clock`` channel every second."""
+
+    faults: bool = False
+    """Mount the fault API (/api/faults/…, closing and dropping sockets): a test tool, off
+    unless asked for (``serve.py --faults``; PushTestServer always has it)."""

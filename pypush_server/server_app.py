@@ -7,7 +7,8 @@ Routes:
 - ``/pypush/…``: the static bundle (``faces-push.js`` and what it loads);
 - ``/demo/…``: the demo page's stylesheet and script; ``POST /demo/chat`` its form;
 - ``GET /jakarta.faces.push/{channel}?{channelId}``: the WebSocket endpoint;
-- ``/api/…``: channels, pushes and faults (:mod:`pypush_server.api`).
+- ``/api/…``: channels and pushes (:mod:`pypush_server.api`); with ``config.faults``, the
+  fault API too (:mod:`pypush_server.testing.fault_api`).
 """
 
 import asyncio
@@ -160,9 +161,10 @@ def make_app(
         max_queue_seconds=config.send_queue_seconds,
         max_sockets_per_channel=config.max_sockets_per_channel,
     )
-    faults = Faults()
     app[config_key] = config
-    app[faults_key] = faults
+    faults = None
+    if config.faults:  # a test tool: without the flag its routes do not exist
+        faults = app[faults_key] = Faults()
     add_push_endpoint(app, hub, PUSH_PATH, config.allowed_origins, config.heartbeat, faults=faults)
 
     async def register_demo_channels(app: web.Application) -> None:
@@ -183,7 +185,8 @@ def make_app(
     for prefix, directory in static:
         app.router.add_static(prefix, directory)
     app.router.add_routes(api.routes)
-    app.router.add_routes(fault_api.routes)  # serve.py is a test server too
+    if config.faults:
+        app.router.add_routes(fault_api.routes)
     if config.demo_clock:  # after the hub and the demo channels, which on_startup sets up first
         app.on_startup.append(start_clock)
         app.on_cleanup.append(stop_clock)

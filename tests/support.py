@@ -105,8 +105,18 @@ class PushServer:
         return Channel(self, self.post("/api/channels", {"channel": name}))
 
 
-def start_server(log_path: Path, *options: str) -> tuple[subprocess.Popen, str]:
-    """Start ``serve.py`` on a free port with the test pages under /test/ (and ``options``)."""
+TEST_SERVER_OPTIONS = ("--faults",)
+"""What a test server has that a production one has not: the fault API."""
+
+
+def start_server(
+    log_path: Path, *options: str, test_server: bool = True
+) -> tuple[subprocess.Popen, str]:
+    """Start ``serve.py`` on a free port with the test pages under /test/ (and ``options``).
+
+    ``test_server``: with the test tools (:data:`TEST_SERVER_OPTIONS`); False starts it as
+    it runs in production, with only the options given.
+    """
     log = open(log_path, "w")
     process = subprocess.Popen(
         [
@@ -117,6 +127,7 @@ def start_server(log_path: Path, *options: str) -> tuple[subprocess.Popen, str]:
             "0",
             "--static",
             "/test/=%s" % PAGES,
+            *(TEST_SERVER_OPTIONS if test_server else ()),
             *options,
         ],
         cwd=ROOT,

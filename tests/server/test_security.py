@@ -186,3 +186,49 @@ def test_fault_names_in_the_path_are_checked_before_they_are_logged(server):
     with pytest.raises(urllib.error.HTTPError) as refused:
         server.request("DELETE", "/api/faults/refuse?channel=a%0Aforged")
     assert refused.value.code == 400
+
+
+def status_of(server: PushServer, method: str, path: str, body: object = None) -> int:
+    data = None if body is None else json.dumps(body).encode()
+    try:
+        server.request(method, path, data)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    return 200
+
+
+def test_the_fault_api_exists_only_when_asked_for(start_push_server):
+    """Issue 17: without --faults no fault route exists, and handshakes meet no fault."""
+    production = start_push_server("--no-demo-clock", test_server=False)
+    tested = start_push_server("--no-demo-clock")  # tests.support gives it --faults
+
+    async def scenario(server: PushServer) -> dict[str, int]:
+        channel = server.channel()
+        async with aiohttp.ClientSession() as session:
+            sockets = [await session.ws_connect(ws_url(server, channel.path)) for _ in range(2)]
+            await asyncio.to_thread(channel.wait_for_sockets, 2)
+            first, second = (await asyncio.to_thread(channel.status))["socketIds"]
+            routes = [
+                ("POST", "/api/faults/refuse", {"channel": "elsewhere"}),
+                ("POST", "/api/faults/flap", {"channel": "elsewhere"}),
+                ("POST", "/api/faults/slow-close", {"channel": "elsewhere", "delay": 1}),
+                ("DELETE", "/api/faults/refuse?channel=elsewhere", None),
+                ("POST", "/api/sockets/%d/close" % first, {"code": 4000}),
+                ("POST", "/api/sockets/%d/drop" % second, {}),
+                ("POST", "/api/channels/%s/close" % channel.name, {"code": 4000}),
+                ("POST", "/api/channels/%s/drop" % channel.name, {}),
+                ("POST", "/api/faults/down", {"seconds": 0}),
+            ]
+            answers = {
+                method + " " + path: await asyncio.to_thread(status_of, server, method, path, body)
+                for method, path, body in routes
+            }
+            answers["open"] = sum(not socket.closed for socket in sockets)
+            return answers
+
+    answers = run(scenario(production))
+    assert answers.pop("open") == 2  # nothing was closed or dropped
+    assert set(answers.values()) == {404}, answers
+    answers = run(scenario(tested))
+    answers.pop("open")
+    assert set(answers.values()) == {200}, answers
