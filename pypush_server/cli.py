@@ -15,6 +15,7 @@ another when one dies, and stops them all on Ctrl-C.
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import os
 import signal
@@ -24,8 +25,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pypush_build.bundle import BundleError, write_bundle
+
+if TYPE_CHECKING:  # imported when needed: `serve.py bundle` needs only the standard library
+    from pypush_server.config import ServerConfig
 
 log = logging.getLogger("pypush.server")
 
@@ -165,6 +170,36 @@ def _answered_names(host: str, allowed: list[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _listens_on_loopback(host: str) -> bool:
+    from pypush_server.guard import is_ip_address
+
+    if host.lower() == "localhost":
+        return True
+    return is_ip_address(host) and ipaddress.ip_address(host).is_loopback
+
+
+def _trusts_loopback(args: argparse.Namespace) -> bool:
+    """--trust-loopback as given; by default only for a server nothing else can reach
+    (the demo's case): on loopback, with no token and no proxy in front."""
+    if args.trust_loopback is not None:
+        return args.trust_loopback
+    return _listens_on_loopback(args.host) and not args.api_token
+
+
+def _log_exposure(config) -> None:
+    """Say at start-up who may use the API, and which test tools are on."""
+    if config.api_token is not None and config.trust_loopback:
+        log.info("the HTTP API answers clients with its token, and loopback clients")
+    elif config.api_token is not None:
+        log.info("the HTTP API answers clients with its token")
+    elif config.trust_loopback:
+        log.info("the HTTP API answers loopback clients, without a token (--trust-loopback)")
+    else:
+        log.warning("the HTTP API is closed: give it a token (--api-token)")
+    if config.faults:
+        log.warning("fault injection is on (--faults): a test tool, not for production")
+
+
 def _bundle(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="serve.py bundle", description="Write the static pypush bundle."
@@ -189,9 +224,8 @@ def _bundle(argv: list[str]) -> int:
     return 0
 
 
-def main(argv: list[str]) -> int:
-    if argv[:1] == ["bundle"]:
-        return _bundle(argv[1:])
+def parse_serve_args(argv: list[str]) -> tuple[argparse.Namespace, "ServerConfig"]:
+    """serve.py's options, and the server configuration they make."""
     from pypush_server.config import ServerConfig
 
     defaults = ServerConfig()
@@ -231,7 +265,14 @@ def main(argv: list[str]) -> int:
         "--api-token",
         default=os.environ.get("PYPUSH_API_TOKEN"),
         help="let any client use /api/ with 'Authorization: Bearer TOKEN' "
-        "(default: $PYPUSH_API_TOKEN; without a token /api/ answers loopback only)",
+        "(default: $PYPUSH_API_TOKEN)",
+    )
+    parser.add_argument(
+        "--trust-loopback",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="let loopback clients use /api/ without the token (default: only when the "
+        "server listens on loopback and has no --api-token)",
     )
     parser.add_argument("--max-message-bytes", type=int, default=defaults.max_message_bytes)
     parser.add_argument(
@@ -286,6 +327,7 @@ def main(argv: list[str]) -> int:
         allowed_origins=tuple(args.allow_origin),
         allowed_hosts=_answered_names(args.host, args.allow_host),
         api_token=args.api_token or None,
+        trust_loopback=_trusts_loopback(args),
         max_message_bytes=args.max_message_bytes,
         max_sockets_per_channel=args.max_sockets_per_channel or None,
         send_queue_bytes=args.send_queue_bytes,
@@ -294,9 +336,16 @@ def main(argv: list[str]) -> int:
         demo_clock=not args.no_demo_clock,
         faults=args.faults,
     )
+    return args, config
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["bundle"]:
+        return _bundle(argv[1:])
+    args, config = parse_serve_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    if config.faults and not args.worker:
-        log.warning("fault injection is on (--faults): a test tool, not for production")
+    if not args.worker:
+        _log_exposure(config)
     if args.workers > 1:
         return _run_workers(args, argv)
     try:

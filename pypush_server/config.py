@@ -14,7 +14,12 @@ class ServerConfig:
     A DNS-rebinding guard: see :mod:`pypush_server.guard`."""
 
     api_token: str | None = None
-    """With a token, /api/ answers any client that sends it; without, loopback only."""
+    """With a token, /api/ answers any client that sends it (``Authorization: Bearer``)."""
+
+    trust_loopback: bool = False
+    """Let loopback clients use /api/ without the token. Off unless asked for: behind a
+    proxy on the same machine every client is loopback (``serve.py`` turns it on when it
+    listens on loopback only, with no token and no proxy: the demo's case)."""
 
     max_message_bytes: int = 10 * 1024 * 1024
     """The largest frame a push may send (and the largest API request body)."""

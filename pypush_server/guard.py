@@ -18,7 +18,9 @@ can send requests to loopback. Three checks keep such pages out:
   form without asking the server first (no CORS preflight), but never JSON;
   the server answers no preflight, so the browser never sends those.
 
-The API answers loopback clients only, unless the server has an API token.
+The API answers the clients that send its token, and loopback clients without it only
+when the server trusts loopback (``--trust-loopback``: the demo's default, never behind
+a proxy, where every client is loopback).
 """
 
 import hmac
@@ -111,6 +113,25 @@ def _is_loopback(address: str | None) -> bool:
         return False
 
 
+def _api_refusal(request: web.Request, config: ServerConfig) -> web.HTTPException | None:
+    """The token, or a loopback client when loopback is trusted; None when either holds."""
+    if config.api_token is not None:
+        given = request.headers.get("Authorization", "")
+        if hmac.compare_digest(given.encode(), ("Bearer " + config.api_token).encode()):
+            return None
+    if config.trust_loopback and _is_loopback(request.remote):
+        return None
+    if config.api_token is not None:
+        return json_error(web.HTTPUnauthorized, "this API needs its token")
+    if config.trust_loopback:
+        return json_error(web.HTTPForbidden, "this API answers loopback only")
+    return json_error(
+        web.HTTPForbidden,
+        "this API is closed: the server has no API token (--api-token) and does not trust "
+        "loopback clients (--trust-loopback)",
+    )
+
+
 def _refusal(request: web.Request, config: ServerConfig) -> web.HTTPException | None:
     """Why this request may not go on, as the answer to give; None when it may."""
     host = request.headers.get("Host")
@@ -124,12 +145,9 @@ def _refusal(request: web.Request, config: ServerConfig) -> web.HTTPException | 
     if not path.startswith(COMMAND_PATHS):
         return None
     if path.startswith("/api/"):
-        if config.api_token is not None:
-            given = request.headers.get("Authorization", "")
-            if not hmac.compare_digest(given.encode(), ("Bearer " + config.api_token).encode()):
-                return json_error(web.HTTPUnauthorized, "this API needs its token")
-        elif not _is_loopback(request.remote):
-            return json_error(web.HTTPForbidden, "this API answers loopback only")
+        refusal = _api_refusal(request, config)
+        if refusal is not None:
+            return refusal
     origin = request.headers.get("Origin")
     if origin is not None and not same_origin(request, origin):
         return json_error(

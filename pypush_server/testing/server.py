@@ -89,7 +89,9 @@ class PushTestServer:
         ``config`` is the server's (by default pages of any origin may connect: tests often
         serve their pages elsewhere); the fault API is always on, whatever it says.
         """
-        config = config or ServerConfig(allowed_origins=("*",), demo_clock=False)
+        config = config or ServerConfig(
+            allowed_origins=("*",), demo_clock=False, trust_loopback=True
+        )
         self.config = dataclasses.replace(config, faults=True)
         self._bundle_dir = bundle_dir
         self._pages: dict[str, str] = {"index.html": BLANK_PAGE}

@@ -66,7 +66,11 @@ async def serve(port: int) -> None:
 
 
 async def serve_bundle(port: int, bundle: Path) -> None:
-    app = make_app(ServerConfig(demo_clock=False), bundle_dir=bundle, static=[("/test/", PAGES)])
+    app = make_app(
+        ServerConfig(demo_clock=False, trust_loopback=True),
+        bundle_dir=bundle,
+        static=[("/test/", PAGES)],
+    )
     app.router.add_get("/csp/{name}", csp_page)
     runner = web.AppRunner(app, shutdown_timeout=2, access_log=None)
     await runner.setup()

@@ -12,6 +12,7 @@ import yarl
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
+from pypush_server.cli import parse_serve_args
 from pypush_server.config import ServerConfig
 from pypush_server.guard import config_key, request_guard
 from tests.support import PushServer, receive, run, wait_until, ws_url
@@ -64,19 +65,24 @@ def test_any_origin_with_a_star(start_push_server):
 
 
 @pytest.mark.parametrize(
-    "remote, token, header, allowed",
+    "remote, token, trust_loopback, header, allowed",
     [
-        ("127.0.0.1", None, None, True),
-        ("::1", None, None, True),
-        ("192.0.2.7", None, None, False),
-        ("192.0.2.7", "s3cret", "Bearer s3cret", True),
-        ("192.0.2.7", "s3cret", "Bearer wrong", False),
-        ("127.0.0.1", "s3cret", None, False),
+        ("127.0.0.1", None, True, None, True),
+        ("::1", None, True, None, True),
+        ("192.0.2.7", None, True, None, False),
+        ("127.0.0.1", None, False, None, False),  # nothing opens the API
+        ("192.0.2.7", "s3cret", False, "Bearer s3cret", True),
+        ("192.0.2.7", "s3cret", False, "Bearer wrong", False),
+        ("127.0.0.1", "s3cret", False, None, False),
+        ("127.0.0.1", "s3cret", True, None, True),  # both asked for
+        ("192.0.2.7", "s3cret", True, None, False),
     ],
 )
-def test_api_is_loopback_only_unless_a_token_is_configured(remote, token, header, allowed):
+def test_api_needs_its_token_unless_loopback_is_trusted(
+    remote, token, trust_loopback, header, allowed
+):
     app = web.Application()
-    app[config_key] = ServerConfig(api_token=token)
+    app[config_key] = ServerConfig(api_token=token, trust_loopback=trust_loopback)
     transport = mock.Mock()
     transport.get_extra_info.side_effect = lambda name, default=None: (
         (remote, 4321) if name == "peername" else default
@@ -96,6 +102,35 @@ def test_api_is_loopback_only_unless_a_token_is_configured(remote, token, header
     status = run(call())
     assert (status == 200) is allowed
     assert status in (200, 401, 403)
+
+
+@pytest.mark.parametrize(
+    "argv, trusted",
+    [
+        ([], True),  # make demo: loopback, no token
+        (["--host", "localhost"], True),
+        (["--host", "127.0.0.2"], True),
+        (["--host", "::1"], True),
+        (["--host", "0.0.0.0"], False),
+        (["--host", "::"], False),
+        (["--host", "192.0.2.7"], False),
+        (["--api-token", "t"], False),
+        (["--host", "0.0.0.0", "--trust-loopback"], True),
+        (["--no-trust-loopback"], False),
+    ],
+)
+def test_loopback_is_trusted_by_default_only_on_a_loopback_server_without_a_token(argv, trusted):
+    _, config = parse_serve_args(argv)
+    assert config.trust_loopback is trusted
+
+
+def test_a_server_listening_beyond_loopback_needs_a_token_from_loopback_too(start_push_server):
+    server = start_push_server("--no-demo-clock", "--host", "0.0.0.0")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        server.channel()
+    assert refused.value.code == 403
+    assert "--api-token" in json.loads(refused.value.read())["error"]
+    assert "the HTTP API is closed" in server.log_path.read_text()
 
 
 def test_api_token_is_required_over_http_when_configured(start_push_server):
