@@ -13,7 +13,7 @@ import contextlib
 
 from aiohttp import WSMsgType, web
 
-from pypush_server.guard import socket_origin_allowed
+from pypush_server.guard import request_origin, socket_origin_allowed
 from pypush_server.hub import CLOSE_TOO_MANY, CLOSE_UNKNOWN, Connection, Frame, Hub, Sink
 from pypush_server.logs import log, shown
 from pypush_server.rules import valid_channel_name
@@ -122,10 +122,12 @@ class PushEndpoint:
         if not socket_origin_allowed(request, self.allowed_origins):
             hub.stats["refused"] += 1
             log.info(
-                "refused %s on %s: origin %s",
+                "refused %s on %s: origin %s is neither this server's (%s) nor allowed "
+                "(--allow-origin; behind a proxy, --trusted-proxy)",
                 request.remote,
                 shown_channel,
                 shown(request.headers["Origin"]),
+                shown(request_origin(request)),
             )
             raise web.HTTPForbidden(text="origin not allowed")
         refusal = self.faults.refusal(channel)

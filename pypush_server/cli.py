@@ -159,6 +159,16 @@ def _static_mount(text: str) -> tuple[str, Path]:
     return prefix, Path(directory)
 
 
+def _proxy_network(text: str) -> str:
+    from pypush_server.proxies import parse_network
+
+    try:
+        parse_network(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
+
+
 def _answered_names(host: str, allowed: list[str]) -> tuple[str, ...]:
     """The names requests may be sent to: --allow-host's, and --host's when it is a name."""
     from pypush_server.guard import host_name, is_ip_address
@@ -183,7 +193,7 @@ def _trusts_loopback(args: argparse.Namespace) -> bool:
     (the demo's case): on loopback, with no token and no proxy in front."""
     if args.trust_loopback is not None:
         return args.trust_loopback
-    return _listens_on_loopback(args.host) and not args.api_token
+    return _listens_on_loopback(args.host) and not args.api_token and not args.trusted_proxy
 
 
 def _log_exposure(config) -> None:
@@ -196,6 +206,12 @@ def _log_exposure(config) -> None:
         log.info("the HTTP API answers loopback clients, without a token (--trust-loopback)")
     else:
         log.warning("the HTTP API is closed: give it a token (--api-token)")
+    if config.trusted_proxies:
+        log.info(
+            "believing %s headers from %s only",
+            config.proxy_headers,
+            ", ".join(config.trusted_proxies),
+        )
     if config.faults:
         log.warning("fault injection is on (--faults): a test tool, not for production")
 
@@ -268,11 +284,28 @@ def parse_serve_args(argv: list[str]) -> tuple[argparse.Namespace, "ServerConfig
         "(default: $PYPUSH_API_TOKEN)",
     )
     parser.add_argument(
+        "--trusted-proxy",
+        metavar="ADDRESS",
+        action="append",
+        default=[],
+        type=_proxy_network,
+        help="a reverse proxy in front of this server (an address, or a network such as "
+        "10.0.0.0/8; repeatable): only its forwarding headers are believed, for the "
+        "client's address, scheme and host",
+    )
+    parser.add_argument(
+        "--proxy-headers",
+        choices=("x-forwarded", "forwarded"),
+        default=defaults.proxy_headers,
+        help="the headers the trusted proxies write: X-Forwarded-For/-Proto/-Host "
+        "(x-forwarded, the default) or RFC 7239's Forwarded (forwarded)",
+    )
+    parser.add_argument(
         "--trust-loopback",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="let loopback clients use /api/ without the token (default: only when the "
-        "server listens on loopback and has no --api-token)",
+        "server listens on loopback, with no --api-token and no --trusted-proxy)",
     )
     parser.add_argument("--max-message-bytes", type=int, default=defaults.max_message_bytes)
     parser.add_argument(
@@ -328,6 +361,8 @@ def parse_serve_args(argv: list[str]) -> tuple[argparse.Namespace, "ServerConfig
         allowed_hosts=_answered_names(args.host, args.allow_host),
         api_token=args.api_token or None,
         trust_loopback=_trusts_loopback(args),
+        trusted_proxies=tuple(args.trusted_proxy),
+        proxy_headers=args.proxy_headers,
         max_message_bytes=args.max_message_bytes,
         max_sockets_per_channel=args.max_sockets_per_channel or None,
         send_queue_bytes=args.send_queue_bytes,

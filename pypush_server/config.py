@@ -21,6 +21,14 @@ class ServerConfig:
     proxy on the same machine every client is loopback (``serve.py`` turns it on when it
     listens on loopback only, with no token and no proxy: the demo's case)."""
 
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of the reverse proxies in front of the server: only from them
+    are forwarding headers believed (:mod:`pypush_server.proxies`)."""
+
+    proxy_headers: str = "x-forwarded"
+    """Which headers those proxies write: ``x-forwarded`` (X-Forwarded-For, -Proto and
+    -Host) or ``forwarded`` (RFC 7239); the other kind is ignored, whoever sent it."""
+
     max_message_bytes: int = 10 * 1024 * 1024
     """The largest frame a push may send (and the largest API request body)."""
 

@@ -34,6 +34,8 @@ from pypush_server.config import ServerConfig
 from pypush_server.logs import log, shown
 
 config_key = web.AppKey("config", ServerConfig)
+FORWARDED_BY_PROXY = "pypush.forwarded_by_proxy"
+"""Set on a request that came through a trusted proxy (:mod:`pypush_server.proxies`)."""
 
 LOCAL_NAMES = frozenset({"localhost"})
 COMMAND_PATHS = ("/api/", "/demo/chat")
@@ -76,22 +78,41 @@ def host_allowed(config: ServerConfig, host: str | None) -> bool:
     return is_ip_address(name) or name in LOCAL_NAMES or name in config.allowed_hosts
 
 
-def same_origin(request: web.Request, origin: str) -> bool:
-    """Does ``origin`` name the host and port this request was sent to (its Host)?
+def sent_to(request: web.Request) -> str | None:
+    """The name the client sent this request to: its Host header, or, through a trusted
+    proxy, the proxy's word for it (X-Forwarded-Host, Forwarded's host, else its Host)."""
+    if request.get(FORWARDED_BY_PROXY):
+        return request.host
+    return request.headers.get("Host")
 
-    The scheme is left out: one host and port serve one scheme, and behind a
-    TLS proxy the page is ``https:`` while the server sees plain HTTP. A Host
-    without a port was reached on the page's scheme's default port.
+
+def request_origin(request: web.Request) -> str:
+    """The origin this request was sent to, ``scheme://host[:port]``, as the client sent it.
+
+    Behind a TLS proxy the server itself sees plain HTTP from the proxy: the scheme and
+    host the client used are the proxy's word, when it is trusted
+    (:mod:`pypush_server.proxies` sets them on the request).
+    """
+    return "%s://%s" % (request.scheme, request.host)
+
+
+def same_origin(request: web.Request, origin: str) -> bool:
+    """Does ``origin`` name the scheme, host and port this request was sent to?
+
+    A host without a port is on its scheme's default port (``https://h`` is ``h:443``).
     """
     try:
         page = yarl.URL(origin)
-        target = yarl.URL("http://" + request.host)
+        target = yarl.URL(request_origin(request))
     except ValueError:
         return False
     if page.scheme not in ("http", "https") or not page.host or page.raw_path not in ("", "/"):
         return False
-    same_name = page.host.lower().rstrip(".") == (target.host or "").lower().rstrip(".")
-    return same_name and page.port == (target.explicit_port or page.port)
+    return (page.scheme, page.host.lower().rstrip("."), page.port) == (
+        target.scheme,
+        (target.host or "").lower().rstrip("."),
+        target.port,
+    )
 
 
 def socket_origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
@@ -134,7 +155,7 @@ def _api_refusal(request: web.Request, config: ServerConfig) -> web.HTTPExceptio
 
 def _refusal(request: web.Request, config: ServerConfig) -> web.HTTPException | None:
     """Why this request may not go on, as the answer to give; None when it may."""
-    host = request.headers.get("Host")
+    host = sent_to(request)
     if not host_allowed(config, host):
         return json_error(
             web.HTTPMisdirectedRequest,
@@ -172,7 +193,7 @@ async def request_guard(request: web.Request, handler):
             request.method,
             shown(request.path),
             request.remote,
-            shown(request.headers.get("Host", "")),
+            shown(sent_to(request) or ""),
             shown(request.headers.get("Origin", "")),
             refusal.status,
         )

@@ -25,6 +25,7 @@ from pypush_server.guard import config_key, json_error, request_guard
 from pypush_server.hub import Hub
 from pypush_server.logs import log
 from pypush_server.messages import parse_json
+from pypush_server.proxies import TrustedProxies
 from pypush_server.testing import fault_api
 from pypush_server.testing.fault_api import faults_key
 from pypush_server.testing.faults import Faults
@@ -153,8 +154,13 @@ def make_app(
     """
     config = config or ServerConfig()
     # The largest API body is a pushed message; leave room for its JSON around it.
+    middlewares = [request_guard]
+    if config.trusted_proxies:  # first: every check after it reads what the proxy says
+        middlewares.insert(
+            0, TrustedProxies(config.trusted_proxies, config.proxy_headers).middleware
+        )
     app = web.Application(
-        middlewares=[request_guard], client_max_size=config.max_message_bytes + 64 * 1024
+        middlewares=middlewares, client_max_size=config.max_message_bytes + 64 * 1024
     )
     hub = hub or Hub(
         max_queue_bytes=config.send_queue_bytes,

@@ -37,6 +37,7 @@ async def handshake_status(server, channel, origin: str | None) -> int:
     "origin, status",
     [
         ("same", 101),
+        ("same, but https", 403),  # the server's own scheme is plain HTTP (no proxy said TLS)
         ("http://allowed.test:9000", 101),
         ("http://evil.test", 403),
         ("http://allowed.test:9001", 403),
@@ -47,6 +48,8 @@ def test_handshake_origin_is_same_origin_or_allow_listed(server, origin, status)
     channel = server.channel()
     if origin == "same":
         origin = server.base_url
+    elif origin == "same, but https":
+        origin = server.base_url.replace("http:", "https:")
 
     async def scenario() -> None:
         assert await handshake_status(server, channel, origin) == status
