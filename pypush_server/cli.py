@@ -307,7 +307,34 @@ def parse_serve_args(argv: list[str]) -> tuple[argparse.Namespace, "ServerConfig
         help="let loopback clients use /api/ without the token (default: only when the "
         "server listens on loopback, with no --api-token and no --trusted-proxy)",
     )
-    parser.add_argument("--max-message-bytes", type=int, default=defaults.max_message_bytes)
+    parser.add_argument(
+        "--max-message-bytes",
+        type=int,
+        default=defaults.max_message_bytes,
+        help="the largest frame a push may send; larger get 413 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-request-bytes",
+        type=int,
+        help="the largest request body the server reads; larger get 413 (default: "
+        "--max-message-bytes and 64 KiB for the JSON around a message)",
+    )
+    parser.add_argument(
+        "--max-handshakes-per-second",
+        type=float,
+        default=defaults.max_handshakes_per_second,
+        metavar="N",
+        help="handshakes one client address may make per second, in bursts of as many; "
+        "more get 429 (default: %(default)g; 0: no limit)",
+    )
+    parser.add_argument(
+        "--max-sockets-per-address",
+        type=int,
+        default=defaults.max_sockets_per_address,
+        metavar="N",
+        help="push sockets one client address (an IPv6 /64) may hold open; more get 429 "
+        "(default: %(default)s; 0: no limit)",
+    )
     parser.add_argument(
         "--max-sockets-per-channel", type=int, default=defaults.max_sockets_per_channel
     )
@@ -364,6 +391,9 @@ def parse_serve_args(argv: list[str]) -> tuple[argparse.Namespace, "ServerConfig
         trusted_proxies=tuple(args.trusted_proxy),
         proxy_headers=args.proxy_headers,
         max_message_bytes=args.max_message_bytes,
+        max_request_bytes=args.max_request_bytes,
+        max_handshakes_per_second=args.max_handshakes_per_second or None,
+        max_sockets_per_address=args.max_sockets_per_address or None,
         max_sockets_per_channel=args.max_sockets_per_channel or None,
         send_queue_bytes=args.send_queue_bytes,
         send_queue_seconds=args.send_queue_seconds,

@@ -30,7 +30,17 @@ class ServerConfig:
     -Host) or ``forwarded`` (RFC 7239); the other kind is ignored, whoever sent it."""
 
     max_message_bytes: int = 10 * 1024 * 1024
-    """The largest frame a push may send (and the largest API request body)."""
+    """The largest frame a push may send."""
+
+    max_request_bytes: int | None = None
+    """The largest request body the server reads (413 beyond it); None: the largest message
+    and 64 KiB for the JSON around it."""
+
+    max_handshakes_per_second: float | None = 20.0
+    """Handshakes one client address may make per second (a burst of as many); None: any."""
+
+    max_sockets_per_address: int | None = 500
+    """Push sockets one client address may hold open (an IPv6 address counts as its /64)."""
 
     max_sockets_per_channel: int | None = 1000
     """Sockets beyond this many on one channel are closed with 1008, as Mojarra does."""
@@ -50,3 +60,10 @@ class ServerConfig:
     faults: bool = False
     """Mount the fault API (/api/faults/…, closing and dropping sockets): a test tool, off
     unless asked for (``serve.py --faults``; PushTestServer always has it)."""
+
+    @property
+    def request_bytes_limit(self) -> int:
+        """``max_request_bytes``, or the largest message and room for its JSON."""
+        if self.max_request_bytes is not None:
+            return self.max_request_bytes
+        return self.max_message_bytes + 64 * 1024

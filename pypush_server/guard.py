@@ -31,9 +31,11 @@ import yarl
 from aiohttp import web
 
 from pypush_server.config import ServerConfig
+from pypush_server.limits import ClientLimits
 from pypush_server.logs import log, shown
 
 config_key = web.AppKey("config", ServerConfig)
+limits_key = web.AppKey("limits", ClientLimits)
 FORWARDED_BY_PROXY = "pypush.forwarded_by_proxy"
 """Set on a request that came through a trusted proxy (:mod:`pypush_server.proxies`)."""
 
@@ -198,4 +200,17 @@ async def request_guard(request: web.Request, handler):
             refusal.status,
         )
         raise refusal
-    return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPRequestEntityTooLarge as too_large:
+        limits = request.app.get(limits_key)
+        if limits is not None:
+            limits.request_too_large()
+        log.info(
+            "refused %s %s from %s: 413 %s",
+            request.method,
+            shown(request.path),
+            request.remote,
+            shown(too_large.text or ""),
+        )
+        raise

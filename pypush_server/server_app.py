@@ -21,8 +21,9 @@ from pypush_server import api
 from pypush_server.aiohttp_app import PUSH_PATH, add_push_endpoint, hub_key
 from pypush_server.api import push_url
 from pypush_server.config import ServerConfig
-from pypush_server.guard import config_key, json_error, request_guard
+from pypush_server.guard import config_key, json_error, limits_key, request_guard
 from pypush_server.hub import Hub
+from pypush_server.limits import ClientLimits
 from pypush_server.logs import log
 from pypush_server.messages import parse_json
 from pypush_server.proxies import TrustedProxies
@@ -153,15 +154,12 @@ def make_app(
     demo use: give one with a Redis broker to share it with other processes.
     """
     config = config or ServerConfig()
-    # The largest API body is a pushed message; leave room for its JSON around it.
     middlewares = [request_guard]
     if config.trusted_proxies:  # first: every check after it reads what the proxy says
         middlewares.insert(
             0, TrustedProxies(config.trusted_proxies, config.proxy_headers).middleware
         )
-    app = web.Application(
-        middlewares=middlewares, client_max_size=config.max_message_bytes + 64 * 1024
-    )
+    app = web.Application(middlewares=middlewares, client_max_size=config.request_bytes_limit)
     hub = hub or Hub(
         max_queue_bytes=config.send_queue_bytes,
         max_queue_seconds=config.send_queue_seconds,
@@ -171,7 +169,12 @@ def make_app(
     faults = None
     if config.faults:  # a test tool: without the flag its routes do not exist
         faults = app[faults_key] = Faults()
-    add_push_endpoint(app, hub, PUSH_PATH, config.allowed_origins, config.heartbeat, faults=faults)
+    limits = app[limits_key] = ClientLimits(
+        config.max_handshakes_per_second, config.max_sockets_per_address
+    )
+    add_push_endpoint(
+        app, hub, PUSH_PATH, config.allowed_origins, config.heartbeat, faults=faults, limits=limits
+    )
 
     async def register_demo_channels(app: web.Application) -> None:
         app[demo_ids_key].update(

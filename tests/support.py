@@ -105,8 +105,16 @@ class PushServer:
         return Channel(self, self.post("/api/channels", {"channel": name}))
 
 
-TEST_SERVER_OPTIONS = ("--faults",)
-"""What a test server has that a production one has not: the fault API."""
+TEST_SERVER_OPTIONS = (
+    "--faults",
+    "--max-handshakes-per-second",
+    "0",
+    "--max-sockets-per-address",
+    "0",
+)
+"""What a test server has that a production one has not: the fault API, and no limits per
+client address (every test client is 127.0.0.1: the suite opens hundreds of sockets, and the
+recovery tests reconnect many times a real second on a fake page clock)."""
 
 
 def start_server(

@@ -90,7 +90,11 @@ class PushTestServer:
         serve their pages elsewhere); the fault API is always on, whatever it says.
         """
         config = config or ServerConfig(
-            allowed_origins=("*",), demo_clock=False, trust_loopback=True
+            allowed_origins=("*",),
+            demo_clock=False,
+            trust_loopback=True,
+            max_handshakes_per_second=None,  # every test client is 127.0.0.1
+            max_sockets_per_address=None,
         )
         self.config = dataclasses.replace(config, faults=True)
         self._bundle_dir = bundle_dir
