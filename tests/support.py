@@ -151,8 +151,15 @@ def start_server(
 
 
 def stop_server(process: subprocess.Popen) -> int:
+    """SIGTERM, as an operator stops it; one that does not exit in time is killed (and the
+    timeout raised): a hung server must fail its test, not outlive the run."""
     process.send_signal(signal.SIGTERM)
-    return process.wait(timeout=15)
+    try:
+        return process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
 
 
 def ws_url(server: PushServer, path: str) -> str:
