@@ -75,6 +75,54 @@ def markdown(report: dict) -> str:
             for n in names
         ],
     )
+    network = [n for n in names if results[n].get("ready_4g_cold_ms")]
+    if network:
+        profile = config.get("network_profile") or {}
+        lines += [
+            "## Ready time on a real link (ms): %d ms round trip, %.1f Mbit/s down, %.0f kbit/s up"
+            % (
+                profile.get("latency", 0),
+                profile.get("downloadThroughput", 0) * 8 / 1e6,
+                profile.get("uploadThroughput", 0) * 8 / 1e3,
+            ),
+            "",
+            "Chromium's network emulation (Lighthouse's mobile throttling), every file sent"
+            " compressed; median (min-max) of %d runs." % config.get("network_runs", 0),
+            "",
+        ]
+        lines += _table(
+            ["target", "cold", "warm", "cold: pypush.ready"],
+            [
+                [
+                    n,
+                    cell(results[n].get("ready_4g_cold_ms"), 0),
+                    cell(results[n].get("ready_4g_warm_ms"), 0),
+                    cell(results[n].get("live_4g_cold_ms"), 0),
+                ]
+                for n in network
+            ],
+        )
+        phases = ("loader", "glue", "package", "runtime", "python", "live")
+        timed = [n for n in network if results[n].get("phase_4g_loader_ms")]
+        if timed:
+            lines += [
+                "Where a cold start on that link goes: the loader's performance marks"
+                " (ms since navigation start; loader: its script runs; glue, package,"
+                " runtime: each downloaded and ready; python: pypush imported; live: the"
+                " page's calls replayed), then the first onopen.",
+                "",
+            ]
+            lines += _table(
+                ["target", *phases, "first onopen"],
+                [
+                    [
+                        n,
+                        *(cell(results[n].get("phase_4g_%s_ms" % p), 0) for p in phases),
+                        cell(results[n].get("ready_4g_cold_ms"), 0),
+                    ]
+                    for n in timed
+                ],
+            )
     lines += [
         "## Burst (%d x %.0f B, then %d x %.0f B JSON objects)"
         % (
