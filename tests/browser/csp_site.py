@@ -67,7 +67,14 @@ async def serve(port: int) -> None:
 
 async def serve_bundle(port: int, bundle: Path) -> None:
     app = make_app(
-        ServerConfig(demo_clock=False, trust_loopback=True),
+        # A test server: the fault API, the API for loopback, no per-address limits.
+        ServerConfig(
+            demo_clock=False,
+            trust_loopback=True,
+            faults=True,
+            max_handshakes_per_second=None,
+            max_sockets_per_address=None,
+        ),
         bundle_dir=bundle,
         static=[("/test/", PAGES)],
     )
