@@ -25,6 +25,7 @@ test: setup $(TEST_OK)
 	bash scripts/ensure-webkit.sh
 	bash scripts/ensure-firefox.sh
 	bash scripts/ensure-redis.sh
+	bash scripts/ensure-nginx.sh
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m pytest $(PYTEST_ARGS)

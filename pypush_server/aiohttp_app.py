@@ -13,8 +13,9 @@ import contextlib
 
 from aiohttp import WSMsgType, web
 
-from pypush_server.guard import socket_origin_allowed
+from pypush_server.guard import request_origin, socket_origin_allowed
 from pypush_server.hub import CLOSE_TOO_MANY, CLOSE_UNKNOWN, Connection, Frame, Hub, Sink
+from pypush_server.limits import ClientLimits
 from pypush_server.logs import log, shown
 from pypush_server.rules import valid_channel_name
 
@@ -103,12 +104,34 @@ class PushEndpoint:
         allowed_origins: tuple[str, ...] = (),
         heartbeat: float | None = 25.0,
         faults=None,
+        limits: ClientLimits | None = None,
     ) -> None:
         self.hub = hub
         self.allowed_origins = allowed_origins
         self.heartbeat = heartbeat
         self.faults = faults or NoFaults()
+        self.limits = limits
         self._ticker: asyncio.Task | None = None
+
+    async def route(self, request: web.Request) -> web.StreamResponse:
+        """The route's handler: :meth:`handle` within the per-address limits, if any."""
+        limits = self.limits
+        if limits is None:
+            return await self.handle(request)
+        address = request.remote
+        limit = limits.admit(address)
+        if limit is not None:
+            self.hub.stats["handshakes"] += 1
+            self.hub.stats["refused"] += 1
+            log.info("refused %s: %s", address, limits.describe(limit))
+            raise web.HTTPTooManyRequests(
+                text="too many handshakes or sockets from your address; try again later",
+                headers={"Retry-After": "1"},
+            )
+        try:
+            return await self.handle(request)
+        finally:  # the socket is closed (or there never was one): its slot is free
+            limits.release(address)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         hub = self.hub
@@ -122,10 +145,12 @@ class PushEndpoint:
         if not socket_origin_allowed(request, self.allowed_origins):
             hub.stats["refused"] += 1
             log.info(
-                "refused %s on %s: origin %s",
+                "refused %s on %s: origin %s is neither this server's (%s) nor allowed "
+                "(--allow-origin; behind a proxy, --trusted-proxy)",
                 request.remote,
                 shown_channel,
                 shown(request.headers["Origin"]),
+                shown(request_origin(request)),
             )
             raise web.HTTPForbidden(text="origin not allowed")
         refusal = self.faults.refusal(channel)
@@ -212,17 +237,20 @@ def add_push_endpoint(
     allowed_origins: tuple[str, ...] = (),
     heartbeat: float | None = 25.0,
     faults=None,
+    limits: ClientLimits | None = None,
 ) -> PushEndpoint:
     """Serve ``{prefix}{channel}?{channelId}`` from ``hub`` in ``app``.
 
     The hub is started and stopped with the application (``on_startup`` and
     ``on_shutdown``: every socket closed with 1001). Pages of the application's own
-    origin may connect, and those of ``allowed_origins`` (``"*"``: any).
+    origin may connect, and those of ``allowed_origins`` (``"*"``: any). ``limits``
+    (:class:`pypush_server.limits.ClientLimits`) bounds handshakes and sockets per
+    client address: beyond them a handshake gets 429.
     """
-    endpoint = PushEndpoint(hub, allowed_origins, heartbeat, faults)
+    endpoint = PushEndpoint(hub, allowed_origins, heartbeat, faults, limits)
     app[hub_key] = hub
     app[endpoint_key] = endpoint
-    app.router.add_get(prefix + "{channel}", endpoint.handle)
+    app.router.add_get(prefix + "{channel}", endpoint.route)
 
     async def start(app: web.Application) -> None:
         await hub.start()

@@ -1,7 +1,8 @@
 """The HTTP API under /api/: channels, pushes and stats (documented in the README).
 
 The fault API beside it (/api/faults/…, closing and dropping sockets) is a test tool:
-:mod:`pypush_server.testing.fault_api`, which serve.py's application mounts too.
+:mod:`pypush_server.testing.fault_api`, which serve.py's application mounts only when
+asked to (``--faults``; the test servers always do).
 
 Who may call it (loopback or the API token, no page of another origin, JSON
 bodies only) is decided before a request gets here, by :mod:`pypush_server.guard`.
@@ -13,7 +14,7 @@ from aiohttp import web
 
 from pypush_server.aiohttp_app import PUSH_PATH, hub_key
 from pypush_server.brokers import BrokerUnavailable
-from pypush_server.guard import config_key, json_error
+from pypush_server.guard import config_key, json_error, limits_key
 from pypush_server.logs import log
 from pypush_server.messages import MessageError, encode_message, parse_json
 from pypush_server.rules import close_problem, valid_channel_name
@@ -190,6 +191,9 @@ async def stats(request: web.Request) -> web.Response:
     hub = request.app[hub_key]
     counts = dict(hub.stats)
     counts["sockets"] = len(hub.sockets())
+    limits = request.app.get(limits_key)
+    if limits is not None:  # how often each per-address limit refused something
+        counts["limited"] = dict(limits.refused)
     return web.json_response(counts)
 
 

@@ -15,6 +15,7 @@ another when one dies, and stops them all on Ctrl-C.
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import os
 import signal
@@ -24,8 +25,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pypush_build.bundle import BundleError, write_bundle
+
+if TYPE_CHECKING:  # imported when needed: `serve.py bundle` needs only the standard library
+    from pypush_server.config import ServerConfig
 
 log = logging.getLogger("pypush.server")
 
@@ -154,6 +159,16 @@ def _static_mount(text: str) -> tuple[str, Path]:
     return prefix, Path(directory)
 
 
+def _proxy_network(text: str) -> str:
+    from pypush_server.proxies import parse_network
+
+    try:
+        parse_network(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
+
+
 def _answered_names(host: str, allowed: list[str]) -> tuple[str, ...]:
     """The names requests may be sent to: --allow-host's, and --host's when it is a name."""
     from pypush_server.guard import host_name, is_ip_address
@@ -163,6 +178,42 @@ def _answered_names(host: str, allowed: list[str]) -> tuple[str, ...]:
     if own and not is_ip_address(own):
         names.append(own)
     return tuple(names)
+
+
+def _listens_on_loopback(host: str) -> bool:
+    from pypush_server.guard import is_ip_address
+
+    if host.lower() == "localhost":
+        return True
+    return is_ip_address(host) and ipaddress.ip_address(host).is_loopback
+
+
+def _trusts_loopback(args: argparse.Namespace) -> bool:
+    """--trust-loopback as given; by default only for a server nothing else can reach
+    (the demo's case): on loopback, with no token and no proxy in front."""
+    if args.trust_loopback is not None:
+        return args.trust_loopback
+    return _listens_on_loopback(args.host) and not args.api_token and not args.trusted_proxy
+
+
+def _log_exposure(config) -> None:
+    """Say at start-up who may use the API, and which test tools are on."""
+    if config.api_token is not None and config.trust_loopback:
+        log.info("the HTTP API answers clients with its token, and loopback clients")
+    elif config.api_token is not None:
+        log.info("the HTTP API answers clients with its token")
+    elif config.trust_loopback:
+        log.info("the HTTP API answers loopback clients, without a token (--trust-loopback)")
+    else:
+        log.warning("the HTTP API is closed: give it a token (--api-token)")
+    if config.trusted_proxies:
+        log.info(
+            "believing %s headers from %s only",
+            config.proxy_headers,
+            ", ".join(config.trusted_proxies),
+        )
+    if config.faults:
+        log.warning("fault injection is on (--faults): a test tool, not for production")
 
 
 def _bundle(argv: list[str]) -> int:
@@ -189,9 +240,8 @@ def _bundle(argv: list[str]) -> int:
     return 0
 
 
-def main(argv: list[str]) -> int:
-    if argv[:1] == ["bundle"]:
-        return _bundle(argv[1:])
+def parse_serve_args(argv: list[str]) -> tuple[argparse.Namespace, "ServerConfig"]:
+    """serve.py's options, and the server configuration they make."""
     from pypush_server.config import ServerConfig
 
     defaults = ServerConfig()
@@ -231,9 +281,60 @@ def main(argv: list[str]) -> int:
         "--api-token",
         default=os.environ.get("PYPUSH_API_TOKEN"),
         help="let any client use /api/ with 'Authorization: Bearer TOKEN' "
-        "(default: $PYPUSH_API_TOKEN; without a token /api/ answers loopback only)",
+        "(default: $PYPUSH_API_TOKEN)",
     )
-    parser.add_argument("--max-message-bytes", type=int, default=defaults.max_message_bytes)
+    parser.add_argument(
+        "--trusted-proxy",
+        metavar="ADDRESS",
+        action="append",
+        default=[],
+        type=_proxy_network,
+        help="a reverse proxy in front of this server (an address, or a network such as "
+        "10.0.0.0/8; repeatable): only its forwarding headers are believed, for the "
+        "client's address, scheme and host",
+    )
+    parser.add_argument(
+        "--proxy-headers",
+        choices=("x-forwarded", "forwarded"),
+        default=defaults.proxy_headers,
+        help="the headers the trusted proxies write: X-Forwarded-For/-Proto/-Host "
+        "(x-forwarded, the default) or RFC 7239's Forwarded (forwarded)",
+    )
+    parser.add_argument(
+        "--trust-loopback",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="let loopback clients use /api/ without the token (default: only when the "
+        "server listens on loopback, with no --api-token and no --trusted-proxy)",
+    )
+    parser.add_argument(
+        "--max-message-bytes",
+        type=int,
+        default=defaults.max_message_bytes,
+        help="the largest frame a push may send; larger get 413 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-request-bytes",
+        type=int,
+        help="the largest request body the server reads; larger get 413 (default: "
+        "--max-message-bytes and 64 KiB for the JSON around a message)",
+    )
+    parser.add_argument(
+        "--max-handshakes-per-second",
+        type=float,
+        default=defaults.max_handshakes_per_second,
+        metavar="N",
+        help="handshakes one client address may make per second, in bursts of as many; "
+        "more get 429 (default: %(default)g; 0: no limit)",
+    )
+    parser.add_argument(
+        "--max-sockets-per-address",
+        type=int,
+        default=defaults.max_sockets_per_address,
+        metavar="N",
+        help="push sockets one client address (an IPv6 /64) may hold open; more get 429 "
+        "(default: %(default)s; 0: no limit)",
+    )
     parser.add_argument(
         "--max-sockets-per-channel", type=int, default=defaults.max_sockets_per_channel
     )
@@ -259,6 +360,12 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--no-demo-clock", action="store_true", help="do not push the demo clock")
     parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="serve the fault API (/api/faults/…, closing and dropping sockets): a test "
+        "tool; without it those routes do not exist",
+    )
+    parser.add_argument(
         "--redis",
         metavar="URL",
         help="keep channelIds and pushes in Redis (redis://HOST:PORT/DB), so that any "
@@ -280,14 +387,30 @@ def main(argv: list[str]) -> int:
         allowed_origins=tuple(args.allow_origin),
         allowed_hosts=_answered_names(args.host, args.allow_host),
         api_token=args.api_token or None,
+        trust_loopback=_trusts_loopback(args),
+        trusted_proxies=tuple(args.trusted_proxy),
+        proxy_headers=args.proxy_headers,
         max_message_bytes=args.max_message_bytes,
+        max_request_bytes=args.max_request_bytes,
+        max_handshakes_per_second=args.max_handshakes_per_second or None,
+        max_sockets_per_address=args.max_sockets_per_address or None,
         max_sockets_per_channel=args.max_sockets_per_channel or None,
         send_queue_bytes=args.send_queue_bytes,
         send_queue_seconds=args.send_queue_seconds,
         heartbeat=args.heartbeat or None,
         demo_clock=not args.no_demo_clock,
+        faults=args.faults,
     )
+    return args, config
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["bundle"]:
+        return _bundle(argv[1:])
+    args, config = parse_serve_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    if not args.worker:
+        _log_exposure(config)
     if args.workers > 1:
         return _run_workers(args, argv)
     try:

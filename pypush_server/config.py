@@ -14,10 +14,33 @@ class ServerConfig:
     A DNS-rebinding guard: see :mod:`pypush_server.guard`."""
 
     api_token: str | None = None
-    """With a token, /api/ answers any client that sends it; without, loopback only."""
+    """With a token, /api/ answers any client that sends it (``Authorization: Bearer``)."""
+
+    trust_loopback: bool = False
+    """Let loopback clients use /api/ without the token. Off unless asked for: behind a
+    proxy on the same machine every client is loopback (``serve.py`` turns it on when it
+    listens on loopback only, with no token and no proxy: the demo's case)."""
+
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of the reverse proxies in front of the server: only from them
+    are forwarding headers believed (:mod:`pypush_server.proxies`)."""
+
+    proxy_headers: str = "x-forwarded"
+    """Which headers those proxies write: ``x-forwarded`` (X-Forwarded-For, -Proto and
+    -Host) or ``forwarded`` (RFC 7239); the other kind is ignored, whoever sent it."""
 
     max_message_bytes: int = 10 * 1024 * 1024
-    """The largest frame a push may send (and the largest API request body)."""
+    """The largest frame a push may send."""
+
+    max_request_bytes: int | None = None
+    """The largest request body the server reads (413 beyond it); None: the largest message
+    and 64 KiB for the JSON around it."""
+
+    max_handshakes_per_second: float | None = 20.0
+    """Handshakes one client address may make per second (a burst of as many); None: any."""
+
+    max_sockets_per_address: int | None = 500
+    """Push sockets one client address may hold open (an IPv6 address counts as its /64)."""
 
     max_sockets_per_channel: int | None = 1000
     """Sockets beyond this many on one channel are closed with 1008, as Mojarra does."""
@@ -33,3 +56,14 @@ class ServerConfig:
 
     demo_clock: bool = True
     """Push the server clock to the demo's ``clock`` channel every second."""
+
+    faults: bool = False
+    """Mount the fault API (/api/faults/…, closing and dropping sockets): a test tool, off
+    unless asked for (``serve.py --faults``; PushTestServer always has it)."""
+
+    @property
+    def request_bytes_limit(self) -> int:
+        """``max_request_bytes``, or the largest message and room for its JSON."""
+        if self.max_request_bytes is not None:
+            return self.max_request_bytes
+        return self.max_message_bytes + 64 * 1024

@@ -18,7 +18,9 @@ can send requests to loopback. Three checks keep such pages out:
   form without asking the server first (no CORS preflight), but never JSON;
   the server answers no preflight, so the browser never sends those.
 
-The API answers loopback clients only, unless the server has an API token.
+The API answers the clients that send its token, and loopback clients without it only
+when the server trusts loopback (``--trust-loopback``: the demo's default, never behind
+a proxy, where every client is loopback).
 """
 
 import hmac
@@ -29,9 +31,13 @@ import yarl
 from aiohttp import web
 
 from pypush_server.config import ServerConfig
+from pypush_server.limits import ClientLimits
 from pypush_server.logs import log, shown
 
 config_key = web.AppKey("config", ServerConfig)
+limits_key = web.AppKey("limits", ClientLimits)
+FORWARDED_BY_PROXY = "pypush.forwarded_by_proxy"
+"""Set on a request that came through a trusted proxy (:mod:`pypush_server.proxies`)."""
 
 LOCAL_NAMES = frozenset({"localhost"})
 COMMAND_PATHS = ("/api/", "/demo/chat")
@@ -74,22 +80,41 @@ def host_allowed(config: ServerConfig, host: str | None) -> bool:
     return is_ip_address(name) or name in LOCAL_NAMES or name in config.allowed_hosts
 
 
-def same_origin(request: web.Request, origin: str) -> bool:
-    """Does ``origin`` name the host and port this request was sent to (its Host)?
+def sent_to(request: web.Request) -> str | None:
+    """The name the client sent this request to: its Host header, or, through a trusted
+    proxy, the proxy's word for it (X-Forwarded-Host, Forwarded's host, else its Host)."""
+    if request.get(FORWARDED_BY_PROXY):
+        return request.host
+    return request.headers.get("Host")
 
-    The scheme is left out: one host and port serve one scheme, and behind a
-    TLS proxy the page is ``https:`` while the server sees plain HTTP. A Host
-    without a port was reached on the page's scheme's default port.
+
+def request_origin(request: web.Request) -> str:
+    """The origin this request was sent to, ``scheme://host[:port]``, as the client sent it.
+
+    Behind a TLS proxy the server itself sees plain HTTP from the proxy: the scheme and
+    host the client used are the proxy's word, when it is trusted
+    (:mod:`pypush_server.proxies` sets them on the request).
+    """
+    return "%s://%s" % (request.scheme, request.host)
+
+
+def same_origin(request: web.Request, origin: str) -> bool:
+    """Does ``origin`` name the scheme, host and port this request was sent to?
+
+    A host without a port is on its scheme's default port (``https://h`` is ``h:443``).
     """
     try:
         page = yarl.URL(origin)
-        target = yarl.URL("http://" + request.host)
+        target = yarl.URL(request_origin(request))
     except ValueError:
         return False
     if page.scheme not in ("http", "https") or not page.host or page.raw_path not in ("", "/"):
         return False
-    same_name = page.host.lower().rstrip(".") == (target.host or "").lower().rstrip(".")
-    return same_name and page.port == (target.explicit_port or page.port)
+    return (page.scheme, page.host.lower().rstrip("."), page.port) == (
+        target.scheme,
+        (target.host or "").lower().rstrip("."),
+        target.port,
+    )
 
 
 def socket_origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
@@ -111,9 +136,28 @@ def _is_loopback(address: str | None) -> bool:
         return False
 
 
+def _api_refusal(request: web.Request, config: ServerConfig) -> web.HTTPException | None:
+    """The token, or a loopback client when loopback is trusted; None when either holds."""
+    if config.api_token is not None:
+        given = request.headers.get("Authorization", "")
+        if hmac.compare_digest(given.encode(), ("Bearer " + config.api_token).encode()):
+            return None
+    if config.trust_loopback and _is_loopback(request.remote):
+        return None
+    if config.api_token is not None:
+        return json_error(web.HTTPUnauthorized, "this API needs its token")
+    if config.trust_loopback:
+        return json_error(web.HTTPForbidden, "this API answers loopback only")
+    return json_error(
+        web.HTTPForbidden,
+        "this API is closed: the server has no API token (--api-token) and does not trust "
+        "loopback clients (--trust-loopback)",
+    )
+
+
 def _refusal(request: web.Request, config: ServerConfig) -> web.HTTPException | None:
     """Why this request may not go on, as the answer to give; None when it may."""
-    host = request.headers.get("Host")
+    host = sent_to(request)
     if not host_allowed(config, host):
         return json_error(
             web.HTTPMisdirectedRequest,
@@ -124,12 +168,9 @@ def _refusal(request: web.Request, config: ServerConfig) -> web.HTTPException | 
     if not path.startswith(COMMAND_PATHS):
         return None
     if path.startswith("/api/"):
-        if config.api_token is not None:
-            given = request.headers.get("Authorization", "")
-            if not hmac.compare_digest(given.encode(), ("Bearer " + config.api_token).encode()):
-                return json_error(web.HTTPUnauthorized, "this API needs its token")
-        elif not _is_loopback(request.remote):
-            return json_error(web.HTTPForbidden, "this API answers loopback only")
+        refusal = _api_refusal(request, config)
+        if refusal is not None:
+            return refusal
     origin = request.headers.get("Origin")
     if origin is not None and not same_origin(request, origin):
         return json_error(
@@ -154,9 +195,22 @@ async def request_guard(request: web.Request, handler):
             request.method,
             shown(request.path),
             request.remote,
-            shown(request.headers.get("Host", "")),
+            shown(sent_to(request) or ""),
             shown(request.headers.get("Origin", "")),
             refusal.status,
         )
         raise refusal
-    return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPRequestEntityTooLarge as too_large:
+        limits = request.app.get(limits_key)
+        if limits is not None:
+            limits.request_too_large()
+        log.info(
+            "refused %s %s from %s: 413 %s",
+            request.method,
+            shown(request.path),
+            request.remote,
+            shown(too_large.text or ""),
+        )
+        raise

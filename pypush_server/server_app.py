@@ -7,7 +7,8 @@ Routes:
 - ``/pypush/…``: the static bundle (``faces-push.js`` and what it loads);
 - ``/demo/…``: the demo page's stylesheet and script; ``POST /demo/chat`` its form;
 - ``GET /jakarta.faces.push/{channel}?{channelId}``: the WebSocket endpoint;
-- ``/api/…``: channels, pushes and faults (:mod:`pypush_server.api`).
+- ``/api/…``: channels and pushes (:mod:`pypush_server.api`); with ``config.faults``, the
+  fault API too (:mod:`pypush_server.testing.fault_api`).
 """
 
 import asyncio
@@ -20,10 +21,12 @@ from pypush_server import api
 from pypush_server.aiohttp_app import PUSH_PATH, add_push_endpoint, hub_key
 from pypush_server.api import push_url
 from pypush_server.config import ServerConfig
-from pypush_server.guard import config_key, json_error, request_guard
+from pypush_server.guard import config_key, json_error, limits_key, request_guard
 from pypush_server.hub import Hub
+from pypush_server.limits import ClientLimits
 from pypush_server.logs import log
 from pypush_server.messages import parse_json
+from pypush_server.proxies import TrustedProxies
 from pypush_server.testing import fault_api
 from pypush_server.testing.fault_api import faults_key
 from pypush_server.testing.faults import Faults
@@ -161,19 +164,27 @@ def make_app(
     demo use: give one with a Redis broker to share it with other processes.
     """
     config = config or ServerConfig()
-    # The largest API body is a pushed message; leave room for its JSON around it.
-    app = web.Application(
-        middlewares=[request_guard], client_max_size=config.max_message_bytes + 64 * 1024
-    )
+    middlewares = [request_guard]
+    if config.trusted_proxies:  # first: every check after it reads what the proxy says
+        middlewares.insert(
+            0, TrustedProxies(config.trusted_proxies, config.proxy_headers).middleware
+        )
+    app = web.Application(middlewares=middlewares, client_max_size=config.request_bytes_limit)
     hub = hub or Hub(
         max_queue_bytes=config.send_queue_bytes,
         max_queue_seconds=config.send_queue_seconds,
         max_sockets_per_channel=config.max_sockets_per_channel,
     )
-    faults = Faults()
     app[config_key] = config
-    app[faults_key] = faults
-    add_push_endpoint(app, hub, PUSH_PATH, config.allowed_origins, config.heartbeat, faults=faults)
+    faults = None
+    if config.faults:  # a test tool: without the flag its routes do not exist
+        faults = app[faults_key] = Faults()
+    limits = app[limits_key] = ClientLimits(
+        config.max_handshakes_per_second, config.max_sockets_per_address
+    )
+    add_push_endpoint(
+        app, hub, PUSH_PATH, config.allowed_origins, config.heartbeat, faults=faults, limits=limits
+    )
 
     async def register_demo_channels(app: web.Application) -> None:
         app[demo_ids_key].update(
@@ -193,7 +204,8 @@ def make_app(
     for prefix, directory in static:
         app.router.add_static(prefix, directory)
     app.router.add_routes(api.routes)
-    app.router.add_routes(fault_api.routes)  # serve.py is a test server too
+    if config.faults:
+        app.router.add_routes(fault_api.routes)
     if config.demo_clock:  # after the hub and the demo channels, which on_startup sets up first
         app.on_startup.append(start_clock)
         app.on_cleanup.append(stop_clock)

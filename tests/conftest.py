@@ -25,9 +25,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _server_starter(folder: Path) -> tuple[Callable[..., PushServer], list]:
     processes = []
 
-    def start(*options: str) -> PushServer:
+    def start(*options: str, test_server: bool = True) -> PushServer:
         log_path = folder / ("serve-%d.log" % len(processes))
-        process, base_url = start_server(log_path, *options)
+        process, base_url = start_server(log_path, *options, test_server=test_server)
         processes.append(process)
         server = PushServer(base_url)
         server.process = process
@@ -45,7 +45,9 @@ def _stop_all(processes: list) -> None:
 
 @pytest.fixture
 def start_push_server(tmp_path) -> Iterator[Callable[..., PushServer]]:
-    """Start a dedicated serve.py with extra command-line options; stopped after the test."""
+    """Start a dedicated serve.py with extra command-line options; stopped after the test.
+
+    ``start(*options, test_server=False)`` starts it without the test tools (the fault API)."""
     start, processes = _server_starter(tmp_path)
     yield start
     _stop_all(processes)

@@ -3,9 +3,11 @@
 import asyncio
 import concurrent.futures
 import json
+import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -72,18 +74,21 @@ class Channel:
 
 
 class PushServer:
-    """A running ``serve.py`` and its HTTP API."""
+    """A running ``serve.py`` and its HTTP API (``base_url``: the server's, or a proxy's)."""
 
-    def __init__(self, base_url: str, token: str | None = None) -> None:
+    def __init__(
+        self, base_url: str, token: str | None = None, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
         self.base_url = base_url
         self.token = token
+        self.ssl_context = ssl_context
 
     def request(self, method: str, path: str, data: bytes | None = None) -> dict:
         req = urllib.request.Request(self.base_url + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
         if self.token is not None:
             req.add_header("Authorization", "Bearer " + self.token)
-        with urllib.request.urlopen(req, timeout=10) as response:
+        with urllib.request.urlopen(req, timeout=10, context=self.ssl_context) as response:
             return json.loads(response.read())
 
     def post(self, path: str, body: object, raw: bool = False) -> dict:
@@ -105,8 +110,26 @@ class PushServer:
         return Channel(self, self.post("/api/channels", {"channel": name}))
 
 
-def start_server(log_path: Path, *options: str) -> tuple[subprocess.Popen, str]:
-    """Start ``serve.py`` on a free port with the test pages under /test/ (and ``options``)."""
+TEST_SERVER_OPTIONS = (
+    "--faults",
+    "--max-handshakes-per-second",
+    "0",
+    "--max-sockets-per-address",
+    "0",
+)
+"""What a test server has that a production one has not: the fault API, and no limits per
+client address (every test client is 127.0.0.1: the suite opens hundreds of sockets, and the
+recovery tests reconnect many times a real second on a fake page clock)."""
+
+
+def start_server(
+    log_path: Path, *options: str, test_server: bool = True
+) -> tuple[subprocess.Popen, str]:
+    """Start ``serve.py`` on a free port with the test pages under /test/ (and ``options``).
+
+    ``test_server``: with the test tools (:data:`TEST_SERVER_OPTIONS`); False starts it as
+    it runs in production, with only the options given.
+    """
     log = open(log_path, "w")
     process = subprocess.Popen(
         [
@@ -117,6 +140,7 @@ def start_server(log_path: Path, *options: str) -> tuple[subprocess.Popen, str]:
             "0",
             "--static",
             "/test/=%s" % PAGES,
+            *(TEST_SERVER_OPTIONS if test_server else ()),
             *options,
         ],
         cwd=ROOT,
@@ -132,8 +156,15 @@ def start_server(log_path: Path, *options: str) -> tuple[subprocess.Popen, str]:
 
 
 def stop_server(process: subprocess.Popen) -> int:
+    """SIGTERM, as an operator stops it; one that does not exit in time is killed (and the
+    timeout raised): a hung server must fail its test, not outlive the run."""
     process.send_signal(signal.SIGTERM)
-    return process.wait(timeout=15)
+    try:
+        return process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
 
 
 def ws_url(server: PushServer, path: str) -> str:
@@ -201,3 +232,131 @@ class RedisServer:
             self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
             self.process.wait(10)
         self.process = None
+
+
+README = ROOT / "README.md"
+NGINX_EXAMPLE = re.compile(r"```nginx\n(.*?)```", re.S)
+
+
+def readme_nginx_config() -> str:
+    """The README's nginx configuration (its deployment example), as written there."""
+    [config] = NGINX_EXAMPLE.findall(README.read_text(encoding="utf-8"))
+    return config
+
+
+class Nginx:
+    """Debian's nginx in front of a serve.py, terminating TLS on a free port.
+
+    Its configuration is the README's, with this machine's values put in (the port, a
+    self-signed certificate made now with openssl, the upstream's port, the read timeout),
+    in a main configuration of its own: its pid, logs and temporary files stay in ``folder``.
+    """
+
+    def __init__(self, folder: Path, upstream_port: int, read_timeout: float = 60) -> None:
+        self.folder = folder
+        self.upstream_port = upstream_port
+        self.read_timeout = read_timeout
+        self.port = free_port()
+        self.certificate = folder / "cert.pem"
+        self.key = folder / "key.pem"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return "https://127.0.0.1:%d" % self.port
+
+    def client_context(self) -> ssl.SSLContext:
+        """An SSL context that trusts this nginx's certificate (and nothing else)."""
+        return ssl.create_default_context(cafile=str(self.certificate))
+
+    def make_certificate(self) -> None:
+        subprocess.run(
+            [
+                _executable("openssl"), "req", "-x509", "-nodes", "-days", "2",
+                "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                "-keyout", str(self.key), "-out", str(self.certificate),
+                "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+
+    def config(self) -> str:
+        """The README's server block with this machine's values, in a main configuration."""
+        site = readme_nginx_config()
+        for pattern, value in [
+            (r"listen 443 ssl;", "listen 127.0.0.1:%d ssl;" % self.port),
+            (r"ssl_certificate\s+\S+;", "ssl_certificate %s;" % self.certificate),
+            (r"ssl_certificate_key\s+\S+;", "ssl_certificate_key %s;" % self.key),
+            (
+                r"proxy_pass http://127\.0\.0\.1:8080;",
+                "proxy_pass http://127.0.0.1:%d;" % self.upstream_port,
+            ),
+            (
+                r"proxy_read_timeout\s+\S+;",
+                "proxy_read_timeout %dms;" % round(self.read_timeout * 1000),
+            ),
+        ]:
+            site, count = re.subn(pattern, lambda _, v=value: v, site)
+            assert count == 1, "the README's nginx example has no %r" % pattern
+        folder = self.folder
+        return f"""
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log info;
+events {{ worker_connections 256; }}
+http {{
+    access_log {folder}/access.log;
+    # No temporary files: nginx's workers may run as nobody, who cannot enter this folder.
+    client_body_temp_path {folder}/client_body;
+    client_body_buffer_size 1m;
+    proxy_temp_path {folder}/proxy;
+    proxy_max_temp_file_size 0;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+{site}
+}}
+"""
+
+    def start(self) -> "Nginx":
+        self.make_certificate()
+        conf = self.folder / "nginx.conf"
+        conf.write_text(self.config())
+        self.process = subprocess.Popen(
+            [
+                _executable("nginx"), "-p", str(self.folder), "-c", str(conf),
+                "-e", str(self.folder / "error.log"), "-g", "daemon off;",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.folder / "nginx.stderr", "w"),
+        )  # fmt: skip
+        wait_until(self.answers, 10, "nginx answering on %d" % self.port)
+        return self
+
+    def answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(
+                "nginx exited: %s" % (self.folder / "nginx.stderr").read_text()
+                + (self.folder / "error.log").read_text()
+            )
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(10)
+        self.process = None
+
+
+def _executable(name: str) -> str:
+    """A Debian program (nginx lives in /usr/sbin, which a user's PATH may lack)."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if found is None:
+        raise RuntimeError("no %s: run `make test`, which installs Debian's package" % name)
+    return found

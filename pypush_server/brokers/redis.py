@@ -304,8 +304,12 @@ class RedisBroker:
 
     async def _keep_counts(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that arrives as the event is set (a socket closing as the hub stops), and the
+            # loop then never ended: serve.py --redis hung at SIGTERM with a socket open.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), REFRESH)
+                async with asyncio.timeout(REFRESH):
+                    await self._dirty.wait()
             self._dirty.clear()
             with contextlib.suppress(*REDIS_ERRORS):  # the bus reader says when Redis is away
                 await self._write_counts()

@@ -8,6 +8,7 @@ method is synchronous and thread-safe. The pytest plugin
 """
 
 import asyncio
+import dataclasses
 import tempfile
 import threading
 import time
@@ -83,9 +84,19 @@ class PushTestServer:
         bundle_dir: Path | None = None,
         port: int = 0,
     ) -> None:
-        """``port``: where to listen on 127.0.0.1 (0, the default: a free port)."""
-        # Pages of any origin may connect: tests often serve their pages elsewhere.
-        self.config = config or ServerConfig(allowed_origins=("*",), demo_clock=False)
+        """``port``: where to listen on 127.0.0.1 (0, the default: a free port).
+
+        ``config`` is the server's (by default pages of any origin may connect: tests often
+        serve their pages elsewhere); the fault API is always on, whatever it says.
+        """
+        config = config or ServerConfig(
+            allowed_origins=("*",),
+            demo_clock=False,
+            trust_loopback=True,
+            max_handshakes_per_second=None,  # every test client is 127.0.0.1
+            max_sockets_per_address=None,
+        )
+        self.config = dataclasses.replace(config, faults=True)
         self._bundle_dir = bundle_dir
         self._pages: dict[str, str] = {"index.html": BLANK_PAGE}
         self._loop: asyncio.AbstractEventLoop | None = None

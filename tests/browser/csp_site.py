@@ -66,7 +66,18 @@ async def serve(port: int) -> None:
 
 
 async def serve_bundle(port: int, bundle: Path) -> None:
-    app = make_app(ServerConfig(demo_clock=False), bundle_dir=bundle, static=[("/test/", PAGES)])
+    app = make_app(
+        # A test server: the fault API, the API for loopback, no per-address limits.
+        ServerConfig(
+            demo_clock=False,
+            trust_loopback=True,
+            faults=True,
+            max_handshakes_per_second=None,
+            max_sockets_per_address=None,
+        ),
+        bundle_dir=bundle,
+        static=[("/test/", PAGES)],
+    )
     app.router.add_get("/csp/{name}", csp_page)
     runner = web.AppRunner(app, shutdown_timeout=2, access_log=None)
     await runner.setup()

@@ -146,8 +146,8 @@ class FirefoxBrowser(SeleniumBrowser):
             driver.quit()
             raise
 
-    def _new_context(self) -> FirefoxContext:
-        return FirefoxContext(self)
+    def _new_context(self, ignore_https_errors: bool = False) -> FirefoxContext:
+        return FirefoxContext(self, ignore_https_errors)
 
     def close(self) -> None:
         super().close()
@@ -182,10 +182,12 @@ class FirefoxContext(SeleniumContext):
 
     page_class = FirefoxPage
 
-    def __init__(self, browser: FirefoxBrowser) -> None:
+    def __init__(self, browser: FirefoxBrowser, ignore_https_errors: bool = False) -> None:
         super().__init__(browser, browser.session)
-        with self.session.lock:
-            self.user_context = self.session.driver.browser.create_user_context()
+        with self.session.lock:  # acceptInsecureCerts is a user context's own in BiDi
+            self.user_context = self.session.driver.browser.create_user_context(
+                accept_insecure_certs=ignore_https_errors or None
+            )
 
     def _open_window(self) -> str:
         return self.session.driver.browsing_context.create(

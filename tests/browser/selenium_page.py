@@ -358,7 +358,9 @@ class SeleniumBrowser:
         self.contexts: list[SeleniumContext] = []
         self._version: str | None = None
 
-    def _new_context(self) -> SeleniumContext:
+    def _new_context(self, ignore_https_errors: bool = False) -> SeleniumContext:
+        """A new context; ``ignore_https_errors``: accept any certificate (WebDriver's
+        ``acceptInsecureCerts``), as Playwright's option of that name does."""
         raise NotImplementedError
 
     @property
@@ -375,12 +377,13 @@ class SeleniumBrowser:
     def is_connected(self) -> bool:
         return True
 
-    def new_context(self, **options: object) -> SeleniumContext:
+    def new_context(self, ignore_https_errors: bool = False, **options: object) -> SeleniumContext:
         if options:
             raise NotImplementedError(
-                "%s contexts take no options: %s" % (self.engine, sorted(options))
+                "%s contexts take no options but ignore_https_errors: %s"
+                % (self.engine, sorted(options))
             )
-        context = self._new_context()
+        context = self._new_context(ignore_https_errors)
         self.contexts.append(context)
         if self._version is None:
             self._version = context.session.driver.capabilities.get("browserVersion")

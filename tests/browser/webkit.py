@@ -147,8 +147,8 @@ class WebKitBrowser(SeleniumBrowser):
             self.env["DISPLAY"] = self._display.new_display_var
         self.env.pop("WAYLAND_DISPLAY", None)  # MiniBrowser on the X display above
 
-    def _new_context(self) -> WebKitContext:
-        return WebKitContext(self)
+    def _new_context(self, ignore_https_errors: bool = False) -> WebKitContext:
+        return WebKitContext(self, ignore_https_errors)
 
     def close(self) -> None:
         super().close()
@@ -162,10 +162,11 @@ class WebKitContext(SeleniumContext):
 
     page_class = SeleniumPage
 
-    def __init__(self, browser: WebKitBrowser) -> None:
+    def __init__(self, browser: WebKitBrowser, ignore_https_errors: bool = False) -> None:
         options = Options()
         options.binary_location = browser.minibrowser
         options.add_argument("--automation")
+        options.accept_insecure_certs = ignore_https_errors  # a session is a context here
         service = Service(executable_path=browser.driver_path, env=browser.env)
         super().__init__(browser, Session(webdriver.WebKitGTK(options=options, service=service)))
         self._spare: str | None = self.session.current  # the first window, for page one

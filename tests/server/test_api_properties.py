@@ -72,7 +72,7 @@ class Client:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.app = make_app(ServerConfig(demo_clock=False))
+        self.app = make_app(ServerConfig(demo_clock=False, faults=True, trust_loopback=True))
         self.server = TestServer(self.app, host="127.0.0.1")
         self.run(self._start())
 

@@ -163,3 +163,22 @@ def test_a_hub_that_cannot_reach_redis_at_start_says_so(tmp_path):
             await hub.start()
 
     run(scenario())
+
+
+def test_sigterm_with_sockets_open_closes_them_with_1001_and_exits(redis_server, start_push_server):
+    """It hung for ever: the socket closing as the hub stopped woke the broker's count keeper
+    just as it was cancelled, and Python 3.11's wait_for lost the cancellation."""
+    server = start_push_server("--no-demo-clock", "--redis", redis_server.url)
+    channel = server.channel()
+
+    async def scenario() -> int:
+        async with aiohttp.ClientSession() as session:
+            socket = await session.ws_connect(ws_url(server, channel.path))
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            server.process.terminate()
+            message = await receive(socket)
+            assert message.type == aiohttp.WSMsgType.CLOSE
+            return message.data
+
+    assert run(scenario()) == 1001
+    assert server.process.wait(10) == 0

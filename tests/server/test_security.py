@@ -12,6 +12,7 @@ import yarl
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
+from pypush_server.cli import parse_serve_args
 from pypush_server.config import ServerConfig
 from pypush_server.guard import config_key, request_guard
 from tests.support import PushServer, receive, run, wait_until, ws_url
@@ -36,6 +37,7 @@ async def handshake_status(server, channel, origin: str | None) -> int:
     "origin, status",
     [
         ("same", 101),
+        ("same, but https", 403),  # the server's own scheme is plain HTTP (no proxy said TLS)
         ("http://allowed.test:9000", 101),
         ("http://evil.test", 403),
         ("http://allowed.test:9001", 403),
@@ -46,6 +48,8 @@ def test_handshake_origin_is_same_origin_or_allow_listed(server, origin, status)
     channel = server.channel()
     if origin == "same":
         origin = server.base_url
+    elif origin == "same, but https":
+        origin = server.base_url.replace("http:", "https:")
 
     async def scenario() -> None:
         assert await handshake_status(server, channel, origin) == status
@@ -64,19 +68,24 @@ def test_any_origin_with_a_star(start_push_server):
 
 
 @pytest.mark.parametrize(
-    "remote, token, header, allowed",
+    "remote, token, trust_loopback, header, allowed",
     [
-        ("127.0.0.1", None, None, True),
-        ("::1", None, None, True),
-        ("192.0.2.7", None, None, False),
-        ("192.0.2.7", "s3cret", "Bearer s3cret", True),
-        ("192.0.2.7", "s3cret", "Bearer wrong", False),
-        ("127.0.0.1", "s3cret", None, False),
+        ("127.0.0.1", None, True, None, True),
+        ("::1", None, True, None, True),
+        ("192.0.2.7", None, True, None, False),
+        ("127.0.0.1", None, False, None, False),  # nothing opens the API
+        ("192.0.2.7", "s3cret", False, "Bearer s3cret", True),
+        ("192.0.2.7", "s3cret", False, "Bearer wrong", False),
+        ("127.0.0.1", "s3cret", False, None, False),
+        ("127.0.0.1", "s3cret", True, None, True),  # both asked for
+        ("192.0.2.7", "s3cret", True, None, False),
     ],
 )
-def test_api_is_loopback_only_unless_a_token_is_configured(remote, token, header, allowed):
+def test_api_needs_its_token_unless_loopback_is_trusted(
+    remote, token, trust_loopback, header, allowed
+):
     app = web.Application()
-    app[config_key] = ServerConfig(api_token=token)
+    app[config_key] = ServerConfig(api_token=token, trust_loopback=trust_loopback)
     transport = mock.Mock()
     transport.get_extra_info.side_effect = lambda name, default=None: (
         (remote, 4321) if name == "peername" else default
@@ -96,6 +105,35 @@ def test_api_is_loopback_only_unless_a_token_is_configured(remote, token, header
     status = run(call())
     assert (status == 200) is allowed
     assert status in (200, 401, 403)
+
+
+@pytest.mark.parametrize(
+    "argv, trusted",
+    [
+        ([], True),  # make demo: loopback, no token
+        (["--host", "localhost"], True),
+        (["--host", "127.0.0.2"], True),
+        (["--host", "::1"], True),
+        (["--host", "0.0.0.0"], False),
+        (["--host", "::"], False),
+        (["--host", "192.0.2.7"], False),
+        (["--api-token", "t"], False),
+        (["--host", "0.0.0.0", "--trust-loopback"], True),
+        (["--no-trust-loopback"], False),
+    ],
+)
+def test_loopback_is_trusted_by_default_only_on_a_loopback_server_without_a_token(argv, trusted):
+    _, config = parse_serve_args(argv)
+    assert config.trust_loopback is trusted
+
+
+def test_a_server_listening_beyond_loopback_needs_a_token_from_loopback_too(start_push_server):
+    server = start_push_server("--no-demo-clock", "--host", "0.0.0.0")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        server.channel()
+    assert refused.value.code == 403
+    assert "--api-token" in json.loads(refused.value.read())["error"]
+    assert "the HTTP API is closed" in server.log_path.read_text()
 
 
 def test_api_token_is_required_over_http_when_configured(start_push_server):
@@ -186,3 +224,49 @@ def test_fault_names_in_the_path_are_checked_before_they_are_logged(server):
     with pytest.raises(urllib.error.HTTPError) as refused:
         server.request("DELETE", "/api/faults/refuse?channel=a%0Aforged")
     assert refused.value.code == 400
+
+
+def status_of(server: PushServer, method: str, path: str, body: object = None) -> int:
+    data = None if body is None else json.dumps(body).encode()
+    try:
+        server.request(method, path, data)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    return 200
+
+
+def test_the_fault_api_exists_only_when_asked_for(start_push_server):
+    """Issue 17: without --faults no fault route exists, and handshakes meet no fault."""
+    production = start_push_server("--no-demo-clock", test_server=False)
+    tested = start_push_server("--no-demo-clock")  # tests.support gives it --faults
+
+    async def scenario(server: PushServer) -> dict[str, int]:
+        channel = server.channel()
+        async with aiohttp.ClientSession() as session:
+            sockets = [await session.ws_connect(ws_url(server, channel.path)) for _ in range(2)]
+            await asyncio.to_thread(channel.wait_for_sockets, 2)
+            first, second = (await asyncio.to_thread(channel.status))["socketIds"]
+            routes = [
+                ("POST", "/api/faults/refuse", {"channel": "elsewhere"}),
+                ("POST", "/api/faults/flap", {"channel": "elsewhere"}),
+                ("POST", "/api/faults/slow-close", {"channel": "elsewhere", "delay": 1}),
+                ("DELETE", "/api/faults/refuse?channel=elsewhere", None),
+                ("POST", "/api/sockets/%d/close" % first, {"code": 4000}),
+                ("POST", "/api/sockets/%d/drop" % second, {}),
+                ("POST", "/api/channels/%s/close" % channel.name, {"code": 4000}),
+                ("POST", "/api/channels/%s/drop" % channel.name, {}),
+                ("POST", "/api/faults/down", {"seconds": 0}),
+            ]
+            answers = {
+                method + " " + path: await asyncio.to_thread(status_of, server, method, path, body)
+                for method, path, body in routes
+            }
+            answers["open"] = sum(not socket.closed for socket in sockets)
+            return answers
+
+    answers = run(scenario(production))
+    assert answers.pop("open") == 2  # nothing was closed or dropped
+    assert set(answers.values()) == {404}, answers
+    answers = run(scenario(tested))
+    answers.pop("open")
+    assert set(answers.values()) == {200}, answers

@@ -1,0 +1,210 @@
+"""Abuse limits per client address (issue 17): handshakes per second, open sockets, request size.
+
+The rules on the sans-I/O ClientLimits with a fake clock, then each limit on a real serve.py:
+the refusal (429 or 413), its log line and its count in /api/stats.
+"""
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+
+import aiohttp
+import pytest
+
+from pypush_server.cli import parse_serve_args
+from pypush_server.limits import HANDSHAKE_RATE, SOCKETS, ClientLimits, client_key
+from tests.support import PushServer, run, wait_until, ws_url
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_handshakes_come_in_bursts_of_the_rate_then_at_the_rate():
+    clock = Clock()
+    limits = ClientLimits(handshakes_per_second=5, sockets_per_address=None, clock=clock)
+    assert [limits.admit("192.0.2.1") for _ in range(6)] == [None] * 5 + [HANDSHAKE_RATE]
+    assert limits.admit("192.0.2.2") is None  # another address has its own bucket
+    clock.now += 0.1
+    assert limits.admit("192.0.2.1") == HANDSHAKE_RATE  # half a token
+    clock.now += 0.1
+    assert limits.admit("192.0.2.1") is None
+    clock.now += 60
+    assert [limits.admit("192.0.2.1") for _ in range(6)] == [None] * 5 + [HANDSHAKE_RATE]
+    assert limits.refused[HANDSHAKE_RATE] == 3
+
+
+def test_sockets_per_address_count_until_released():
+    limits = ClientLimits(handshakes_per_second=None, sockets_per_address=2)
+    assert [limits.admit("192.0.2.1") for _ in range(3)] == [None, None, SOCKETS]
+    assert limits.admit("192.0.2.2") is None
+    limits.release("192.0.2.1")
+    assert limits.open_sockets("192.0.2.1") == 1
+    assert limits.admit("192.0.2.1") is None
+    assert limits.refused[SOCKETS] == 1
+
+
+def test_an_ipv6_client_counts_as_its_64():
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:bbbb::2")
+    assert client_key("2001:db8:1:2::1") != client_key("2001:db8:1:3::1")
+    assert client_key("::ffff:192.0.2.1") == client_key("192.0.2.1") == "192.0.2.1"
+    limits = ClientLimits(handshakes_per_second=None, sockets_per_address=1)
+    assert limits.admit("2001:db8:1:2::1") is None
+    assert limits.admit("2001:db8:1:2::ffff") == SOCKETS
+
+
+def test_idle_buckets_are_let_go():
+    clock = Clock()
+    limits = ClientLimits(handshakes_per_second=10, sockets_per_address=None, clock=clock)
+    for n in range(20_000):
+        limits.admit("10.%d.%d.%d" % (n >> 16, (n >> 8) & 255, n & 255))
+        limits.release("10.%d.%d.%d" % (n >> 16, (n >> 8) & 255, n & 255))
+        clock.now += 0.01
+    assert len(limits._buckets) <= 8192  # not one per address ever seen
+    assert not limits._open
+
+
+async def handshake(server: PushServer, path: str, headers: dict | None = None):
+    """A socket (kept open), or the HTTP status of the refused handshake."""
+    session = aiohttp.ClientSession()
+    try:
+        socket = await session.ws_connect(ws_url(server, path), headers=headers or {})
+    except aiohttp.WSServerHandshakeError as exc:
+        await session.close()
+        return exc.status
+    socket.session = session
+    return socket
+
+
+async def close_all(sockets) -> None:
+    for socket in sockets:
+        if not isinstance(socket, int):
+            await socket.close()
+            await socket.session.close()
+
+
+def test_handshakes_beyond_the_rate_get_429_logged_and_counted(start_push_server):
+    server = start_push_server(
+        "--no-demo-clock", "--max-handshakes-per-second", "3", test_server=False
+    )
+    channel = server.channel()
+
+    async def scenario() -> list:
+        sockets = [await handshake(server, channel.path) for _ in range(4)]
+        await close_all(sockets)
+        return [s if isinstance(s, int) else 101 for s in sockets]
+
+    assert run(scenario()) == [101, 101, 101, 429]
+    assert server.stats()["limited"] == {
+        "handshakes_per_second": 1,
+        "sockets_per_address": 0,
+        "request_bytes": 0,
+    }
+    wait_until(
+        lambda: (
+            "refused 127.0.0.1: more than 3 handshakes per second from that address"
+            in server.log_path.read_text()
+        )
+    )
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limits(start_push_server):
+    server = start_push_server(
+        "--no-demo-clock",
+        "--max-sockets-per-address",
+        "1",
+        "--trusted-proxy",
+        "127.0.0.1",
+        "--trust-loopback",
+        test_server=False,
+    )
+    channel = server.channel()
+
+    def client(address: str) -> dict:
+        return {"X-Forwarded-For": address}
+
+    async def scenario() -> list:
+        sockets = [
+            await handshake(server, channel.path, client("203.0.113.1")),
+            await handshake(server, channel.path, client("203.0.113.2")),
+            await handshake(server, channel.path, client("203.0.113.1")),
+        ]
+        await close_all(sockets)
+        return [s if isinstance(s, int) else 101 for s in sockets]
+
+    assert run(scenario()) == [101, 101, 429]
+    wait_until(
+        lambda: (
+            "refused 203.0.113.1: 1 sockets open from that address already"
+            in server.log_path.read_text()
+        )
+    )
+
+
+def test_sockets_beyond_the_cap_get_429_until_one_closes(start_push_server):
+    server = start_push_server(
+        "--no-demo-clock", "--max-sockets-per-address", "2", test_server=False
+    )
+    channel = server.channel()
+
+    async def scenario() -> None:
+        first, second = [await handshake(server, channel.path) for _ in range(2)]
+        assert not isinstance(first, int) and not isinstance(second, int)
+        assert await handshake(server, channel.path) == 429
+        # A refused handshake holds no slot; a closed socket frees its own.
+        assert await handshake(server, channel.path) == 429
+        await close_all([first])
+        await asyncio.to_thread(channel.wait_for_sockets, 1)
+        third = await handshake(server, channel.path)
+        assert not isinstance(third, int)
+        assert await asyncio.to_thread(channel.push, "still here") == 2
+        await close_all([second, third])
+
+    run(scenario())
+    assert server.stats()["limited"]["sockets_per_address"] == 2
+
+
+def test_requests_larger_than_the_limit_get_413_logged_and_counted(start_push_server):
+    server = start_push_server("--no-demo-clock", "--max-request-bytes", "1000", test_server=False)
+    channel = server.channel()
+    assert channel.push("x" * 900) == 0
+    body = json.dumps("x" * 2000).encode()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        server.request("POST", "/api/channels/%s/push" % channel.name, body)
+    assert refused.value.code == 413
+
+    def chunks():  # no Content-Length: the server stops reading at its limit
+        for _ in range(10):
+            yield b" " * 500
+
+    request = urllib.request.Request(
+        server.base_url + "/api/channels/%s/push" % channel.name, data=chunks(), method="POST"
+    )
+    request.add_header("Content-Type", "application/json")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 413
+    assert server.stats()["limited"]["request_bytes"] == 2
+    wait_until(
+        lambda: (
+            "refused POST '/api/channels/%s/push' from 127.0.0.1: 413" % channel.name
+            in server.log_path.read_text()
+        )
+    )
+
+
+def test_the_defaults():
+    """20 handshakes a second and 500 sockets per address; the largest message + 64 KiB."""
+    _, config = parse_serve_args([])
+    assert config.max_handshakes_per_second == 20
+    assert config.max_sockets_per_address == 500
+    assert config.request_bytes_limit == 10 * 1024 * 1024 + 64 * 1024
+    _, config = parse_serve_args(
+        ["--max-handshakes-per-second", "0", "--max-sockets-per-address", "0"]
+    )
+    assert (config.max_handshakes_per_second, config.max_sockets_per_address) == (None, None)
