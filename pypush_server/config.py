@@ -2,6 +2,13 @@
 
 from dataclasses import dataclass
 
+from pypush_server.history import (
+    DEFAULT_HISTORY_BYTES,
+    DEFAULT_HISTORY_MESSAGES,
+    DEFAULT_HISTORY_SECONDS,
+    HistoryBounds,
+)
+
 
 @dataclass(frozen=True)
 class ServerConfig:
@@ -33,3 +40,12 @@ class ServerConfig:
 
     demo_clock: bool = True
     """Push the server clock to the demo's ``clock`` channel every second."""
+
+    history_messages: int = DEFAULT_HISTORY_MESSAGES
+    history_bytes: int = DEFAULT_HISTORY_BYTES
+    history_seconds: float = DEFAULT_HISTORY_SECONDS
+    """Each channelId keeps its last messages within these bounds, for clients that resume."""
+
+    @property
+    def history(self) -> HistoryBounds:
+        return HistoryBounds(self.history_messages, self.history_bytes, self.history_seconds)
