@@ -452,8 +452,12 @@ class RedisBroker:
 
     async def _keep_counts(self) -> None:
         while True:
+            # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that comes as the
+            # event is set, and sockets that keep reconnecting set it all the time, so
+            # stop() waited for this task for as long as clients kept coming back.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), REFRESH)
+                async with asyncio.timeout(REFRESH):
+                    await self._dirty.wait()
             self._dirty.clear()
             with contextlib.suppress(*REDIS_ERRORS):  # the bus reader says when Redis is away
                 await self._write_counts()

@@ -7,6 +7,8 @@ in tests/browser/test_workers.py.
 
 import asyncio
 import json
+import signal
+import time
 import urllib.error
 
 import aiohttp
@@ -165,3 +167,41 @@ def test_a_hub_that_cannot_reach_redis_at_start_says_so(tmp_path):
             await hub.start()
 
     run(scenario())
+
+
+def test_sigterm_stops_a_redis_server_while_its_clients_keep_reconnecting(
+    redis_server, start_push_server
+):
+    """Closed with 1001, Faces clients come back at once, and each socket that comes and
+    goes wakes the socket-count refresher: stopping must not wait on them."""
+    server = start_push_server("--no-demo-clock", "--redis", redis_server.url)
+    channel = server.channel()
+
+    async def scenario() -> float:
+        stop = asyncio.Event()
+
+        async def client(session) -> None:
+            while not stop.is_set():
+                try:
+                    socket = await session.ws_connect(ws_url(server, channel.path))
+                    async for _ in socket:
+                        pass
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+
+        async with aiohttp.ClientSession() as session:
+            clients = [asyncio.ensure_future(client(session)) for _ in range(20)]
+            await asyncio.to_thread(channel.wait_for_sockets, 20)
+            began = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            while server.process.poll() is None and time.monotonic() - began < 30:
+                await asyncio.sleep(0.1)
+            took = time.monotonic() - began
+            stop.set()
+            for task in clients:
+                task.cancel()
+            await asyncio.gather(*clients, return_exceptions=True)
+            return took
+
+    took = run(scenario())
+    assert server.process.poll() == 0 and took < 10, took
