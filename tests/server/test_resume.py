@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from tests.server.test_asgi import app  # noqa: F401 - the uvicorn fixture
-from tests.support import RedisServer, receive, run, ws_url
+from tests.support import RedisServer, receive, run, wait_until, ws_url
 
 
 @pytest.fixture(scope="module")
@@ -129,10 +129,8 @@ def test_H4_the_asgi_endpoint_resumes_too(app):  # noqa: F811 - the fixture
     run(scenario())
 
 
-def _wait_sockets(app, count: int) -> None:
-    from tests.support import wait_until
-
-    wait_until(lambda: app.call("GET", "/channels/news")["sockets"] == count, 10)
+def _wait_sockets(asgi_app, count: int) -> None:
+    wait_until(lambda: asgi_app.call("GET", "/channels/news")["sockets"] == count, 10)
 
 
 @pytest.fixture
