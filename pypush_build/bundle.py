@@ -32,6 +32,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from pypush_build.compress import compress_tree
+from pypush_build.pyodide_stdlib import COMPILED_NAME as COMPILED_STDLIB
+from pypush_build.pyodide_stdlib import StdlibError, compiled_stdlib
+from pypush_build.wasm_memory import WasmMemoryError, shrink_initial_memory
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 WEB = PROJECT_ROOT / "web"
 PACKAGE = PROJECT_ROOT / "pypush"
@@ -51,6 +56,11 @@ RUNTIMES = {
     "micropython": (MICROPYTHON_DIST, MICROPYTHON_FILES),
 }
 
+
+BUILD_STEPS = (
+    "micropython initial memory shrunk; pyodide stdlib byte-compiled; .br and .gz beside each file"
+)
+"""What the build does to the runtimes beyond copying them (part of the assets' hash)."""
 
 GLUE = "pypush-glue.js"
 """The JavaScript the Python side calls: a module the loader registers as ``pypush_glue``."""
@@ -129,6 +139,11 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
         (assets / runtime).mkdir(parents=True, exist_ok=True)
         for name in names:
             shutil.copyfile(dist / name, assets / runtime / name)
+    shrink_micropython_memory(assets / "micropython" / "micropython.wasm")
+    try:
+        compiled_stdlib(PYODIDE_DIST, assets / "pyodide" / COMPILED_STDLIB)
+    except StdlibError as exc:
+        raise BundleError(str(exc)) from exc
     for name, text in manifests.items():
         (assets / name).write_text(text, encoding="utf-8")
     shutil.copyfile(WEB / GLUE, assets / GLUE)
@@ -138,7 +153,17 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
     loader = loader.replace(LOADER_ASSETS, 'var assets = "./%s/";' % version)
     (destination / "faces-push.js").write_text(loader, encoding="utf-8")
     write_pyscript(destination, url_prefix or "./", version)
+    compress_tree(destination)
     return destination
+
+
+def shrink_micropython_memory(wasm: Path) -> None:
+    """MicroPython's module starts with 17 MB of memory it does not use: see wasm_memory."""
+    try:
+        data, _, _ = shrink_initial_memory(wasm.read_bytes())
+    except WasmMemoryError as exc:
+        raise BundleError("%s: %s" % (wasm, exc)) from exc
+    wasm.write_bytes(data)
 
 
 def assets_version(manifests: dict[str, str]) -> str:
@@ -150,6 +175,7 @@ def assets_version(manifests: dict[str, str]) -> str:
     for name, text in sorted(manifests.items()):
         digest.update(name.encode() + b"\0" + text.encode())
     digest.update((WEB / GLUE).read_bytes())
+    digest.update(BUILD_STEPS.encode())
     return "v-" + digest.hexdigest()[:12]
 
 

@@ -52,16 +52,46 @@
     }
   }
 
+  // S9: a socket the page asks for before Python is live opens at once, so that its
+  // handshake overlaps the interpreter's boot. Its events are kept; when Python opens
+  // that URL, pypush-glue.js hands it the socket and the events, in order. Python
+  // still decides everything: a socket it does not take is closed after the replay.
+  var firstUrl = new Map();  // clientId -> the URL of its first init (I3)
+  var early = [];            // {clientId, url, ws, events}
+  var SCHEMES = { "ws:": "ws:", "wss:": "wss:", "http:": "ws:", "https:": "wss:" };
+  function websocketUrl(url) {  // as pypush.urls does it, after the same resolution
+    var absolute;
+    try { absolute = new URL(url, document.baseURI).href; } catch (e) { return null; }
+    var colon = absolute.indexOf(":"), scheme = SCHEMES[absolute.slice(0, colon + 1).toLowerCase()];
+    return scheme ? scheme + absolute.slice(colon + 1) : null;
+  }
+  function openEarly(clientId) {
+    var url = firstUrl.get(clientId);
+    if (typeof url !== "string" || typeof window.WebSocket !== "function") return;
+    if (early.some(function (entry) { return entry.clientId === clientId; })) return;
+    var wsUrl = websocketUrl(url), ws;
+    if (!wsUrl) return;
+    try { ws = new window.WebSocket(wsUrl); } catch (e) { return; }  // Python will say why
+    var entry = { clientId: clientId, url: wsUrl, ws: ws, events: [] };
+    ws.onopen = ws.onmessage = ws.onerror = ws.onclose = function (event) { entry.events.push(event); };
+    early.push(entry);
+  }
+
   var push = {
-    init: function (clientId) {
+    init: function (clientId, url) {
       if (api) return call("init", arguments);
-      if (typeof clientId === "string") known.add(clientId);
+      if (typeof clientId === "string") {
+        known.add(clientId);
+        if (!firstUrl.has(clientId)) firstUrl.set(clientId, url);
+      }
       pending("init", Array.prototype.slice.call(arguments));
+      if (arguments[8]) openEarly(clientId);  // I4: autoconnect
     },
     open: function (clientId) {
       if (api) return call("open", arguments);
       checkKnown(clientId);
       pending("open", [clientId]);
+      openEarly(clientId);
     },
     close: function (clientId) {
       if (api) return call("close", arguments);
@@ -107,16 +137,20 @@
   // rewrites this line), so that its files can be cached for good under their name.
   var assets = "./";
   var at = new URL(assets, base).href;
+  var LOADER_API = 1;  // what this loader expects of its assets (pypush-glue.js says its own)
   var runtimes = {
     pyodide: {
       files: ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
-              "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json", "pypush-glue.js"],
+              "pyodide/python_stdlib_pyc.zip", "pyodide/pyodide-lock.json", "pypush-glue.js"],
       package: "pypush.json",  // {path: source text}
       preload: [["modulepreload", "pyodide/pyodide.asm.mjs"], ["fetch", "pyodide/pyodide.asm.wasm"],
-                ["fetch", "pyodide/python_stdlib.zip"], ["fetch", "pyodide/pyodide-lock.json"]],
+                ["fetch", "pyodide/python_stdlib_pyc.zip"], ["fetch", "pyodide/pyodide-lock.json"]],
       load: async function () {
         var module = await import(at + "pyodide/pyodide.mjs");
-        var pyodide = await failFast(module.loadPyodide({ indexURL: at + "pyodide/" }));
+        // The standard library byte-compiled at build time: Pyodide ships it as source,
+        // whose compiling was most of its boot (pypush_build/pyodide_stdlib.py).
+        var pyodide = await failFast(module.loadPyodide({
+          indexURL: at + "pyodide/", stdLibURL: at + "pyodide/python_stdlib_pyc.zip" }));
         pyodide.pyimport("sys").path.insert(0, "/pypush-lib");
         return { runtime: pyodide, FS: pyodide.FS, lib: "/pypush-lib/" };
       }
@@ -167,12 +201,21 @@
     });
   }
 
+  // Performance marks of the boot's phases (pypush:loader, :runtime, :package, :glue,
+  // :python, :live), for anyone who wants to see where start-up goes (python -m bench).
+  function mark(phase) {
+    if (typeof performance === "object" && performance.mark) performance.mark("pypush:" + phase);
+  }
+  function marked(phase) { return function (value) { mark(phase); return value; }; }
+  mark("loader");
+
   function start(python, runtime) {
     // Bound method proxies taken once: a fresh one per call would have to be destroyed.
     api = { init: python.init, open: python.open, close: python.close,
             state: python.state, live_proxies: python.live_proxies };
     var calls = queue;
     queue = [];
+    glue.offerSockets(early);  // S9: taken as Python opens their URLs during the replay
     for (var i = 0; i < calls.length; i++) {
       try {
         call(calls[i][0], calls[i][1]);
@@ -180,6 +223,9 @@
         reportError(error);  // S2: one bad call must not stop the rest of the queue
       }
     }
+    glue.offerSockets(null);  // what Python did not take is closed
+    early = [];
+    mark("live");
     var info = { interpreter: interpreter };
     info[interpreter] = runtime;
     return info;
@@ -265,7 +311,25 @@
   // per page: modules are cached by URL), handed to our interpreters as pypush_glue.
   function loadGlue() {
     return import(at + "pypush-glue.js").then(function (module) {
+      if (module.LOADER_API !== LOADER_API) {
+        throw new Error("the assets at " + at + " were made for another version of this " +
+          "loader (a page that kept an old faces-push.js across an upgrade): reload the page");
+      }
       glue = Object.assign({}, module);
+    });
+  }
+
+  // A browser may run a cached faces-push.js of an earlier release (it is cached for a
+  // few minutes, so that warm visits skip a round trip), whose assets folder the server
+  // no longer has. Then ask the server for today's loader and boot today's assets.
+  function currentAssets() {
+    if (!script || !script.src) return Promise.resolve(null);
+    return fetch(script.src, { cache: "no-cache" }).then(function (response) {
+      return response.ok ? response.text() : "";
+    }).then(function (text) {
+      var named = /var assets = "(\.\/v-[0-9a-f]+\/)";/.exec(text);
+      var now = named && new URL(named[1], base).href;
+      return now && now !== at ? now : null;
     });
   }
 
@@ -279,16 +343,18 @@
     if (!runtime) throw new Error("unknown data-interpreter \"" + interpreter + "\" (pyodide or micropython)");
     if (document.head) preload(runtime);
     var [loaded, files] = await Promise.all([
-      runtime.load(),
+      runtime.load().then(marked("runtime")),
       fetch(at + runtime.package).then(function (response) {
         if (!response.ok) throw new Error("GET " + at + runtime.package + " answered " + response.status);
         return response.json();
-      }),
-      loadGlue()
+      }).then(marked("package")),
+      loadGlue().then(marked("glue"))
     ]);
     writeFiles(loaded.FS, loaded.lib, files);
     loaded.runtime.registerJsModule("pypush_glue", glue);
-    return start(loaded.runtime.pyimport("pypush.browser").install(), loaded.runtime);
+    var python = loaded.runtime.pyimport("pypush.browser").install();
+    mark("python");
+    return start(python, loaded.runtime);
   }
 
   // Only on failure: name the bundle files the server does not have, since
@@ -304,7 +370,13 @@
     return answers.filter(Boolean);
   }
 
-  var ready = boot().catch(async function (cause) {
+  var ready = boot().catch(function (cause) {
+    return currentAssets().then(function (moved) {
+      if (!moved) throw cause;
+      at = moved;
+      return boot();
+    }, function () { throw cause; });
+  }).catch(async function (cause) {
     var missing = await missingFiles().catch(function () { return []; });
     bootError = new Error("pypush could not start Python from " + base + ": " +
       (cause && cause.message || cause) + (missing.length ? " (" + missing.join(", ") + ")" : ""),

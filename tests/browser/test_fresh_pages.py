@@ -56,7 +56,7 @@ def test_S4_no_jsf_global_is_created(push_page):
 MISSING = {
     "wasm": {"pyodide": "pyodide/pyodide.asm.wasm", "micropython": "micropython/micropython.wasm"},
     "runtime": {
-        "pyodide": "pyodide/python_stdlib.zip",
+        "pyodide": "pyodide/python_stdlib_pyc.zip",
         "micropython": "micropython/micropython.mjs",
     },
     "package": {"pyodide": "pypush.json", "micropython": "pypush-mpy.json"},
@@ -71,7 +71,8 @@ def broken_bundles(tmp_path_factory, start_module_server):
     for kind, files in MISSING.items():
         bundle = write_bundle(tmp_path_factory.mktemp("broken-" + kind))
         for name in files.values():
-            (bundle / assets_folder(bundle) / name).unlink()
+            for variant in (name, name + ".br", name + ".gz"):  # and its precompressed copies
+                (bundle / assets_folder(bundle) / variant).unlink(missing_ok=True)
         mounts += ["--static", "/broken-%s/=%s" % (kind, bundle)]
     return start_module_server(*mounts)
 

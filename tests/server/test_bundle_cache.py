@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from pypush_build.bundle import assets_folder, write_bundle
-from pypush_server.server_app import CACHE_FOREVER
+from pypush_server.server_app import CACHE_FOREVER, CACHE_LOADER
 from tests.support import start_server, stop_server
 
 MPY_MAGIC = b"M\x06"  # .mpy format 6: what MicroPython 1.27 imports
@@ -59,10 +59,12 @@ def get(url: str) -> tuple[int, dict]:
         return error.code, dict(error.headers)
 
 
-def test_serve_caches_assets_for_good_and_revalidates_the_loader(tmp_path):
+def test_serve_caches_assets_for_good_and_the_loader_for_ten_minutes(tmp_path):
     process, base_url = start_server(tmp_path / "serve.log")
     try:
         status, headers = get(base_url + "/pypush/faces-push.js")
+        assert status == 200 and headers["Cache-Control"] == CACHE_LOADER == "public, max-age=600"
+        status, headers = get(base_url + "/pypush/pyscript-mpy.json")
         assert status == 200 and headers["Cache-Control"] == "no-cache"
         loader = urllib.request.urlopen(base_url + "/pypush/faces-push.js").read().decode()
         folder = loader.split('var assets = "./', 1)[1].split("/", 1)[0]
@@ -71,5 +73,53 @@ def test_serve_caches_assets_for_good_and_revalidates_the_loader(tmp_path):
         assert headers["Content-Type"] == "application/wasm"  # streaming compile + code cache
         status, headers = get(base_url + "/pypush/%s/no-such-file" % folder)
         assert status == 404 and "immutable" not in headers.get("Cache-Control", "")
+    finally:
+        stop_server(process)
+
+
+def test_every_compressible_file_has_brotli_and_gzip_copies_that_decompress_to_it(bundle):
+    import gzip
+
+    import brotli
+
+    folder = bundle / assets_folder(bundle)
+    for name in (
+        "micropython/micropython.wasm",
+        "micropython/micropython.mjs",
+        "pypush-mpy.json",
+        "pypush-glue.js",
+    ):
+        original = (folder / name).read_bytes()
+        assert brotli.decompress((folder / (name + ".br")).read_bytes()) == original, name
+        assert gzip.decompress((folder / (name + ".gz")).read_bytes()) == original, name
+    assert (bundle / "faces-push.js.br").is_file()
+    assert not (folder / "pyodide" / "python_stdlib.zip.br").exists()  # already compressed
+
+
+def test_micropython_starts_with_the_memory_its_static_part_needs_not_17_mb(bundle):
+    from pypush_build.wasm_memory import shrink_initial_memory
+
+    data = (bundle / assets_folder(bundle) / "micropython" / "micropython.wasm").read_bytes()
+    _, pages, again = shrink_initial_memory(data)  # already shrunk: nothing left to do
+    assert pages == again <= 8  # 64 KiB pages: at most 512 KiB at start (17 MB before)
+
+
+def test_serve_py_sends_the_precompressed_copy_with_the_original_type(tmp_path):
+    import brotli
+
+    process, base_url = start_server(tmp_path / "serve.log")
+    try:
+        loader = urllib.request.urlopen(base_url + "/pypush/faces-push.js", timeout=10).read()
+        folder = loader.decode().split('var assets = "./', 1)[1].split("/", 1)[0]
+        request = urllib.request.Request(
+            base_url + "/pypush/%s/micropython/micropython.wasm" % folder,
+            headers={"Accept-Encoding": "gzip, deflate, br"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.headers["Content-Encoding"] == "br"
+            assert response.headers["Content-Type"] == "application/wasm"
+            assert response.headers["Cache-Control"] == CACHE_FOREVER
+            body = brotli.decompress(response.read())
+        assert body.startswith(b"\0asm")
     finally:
         stop_server(process)
