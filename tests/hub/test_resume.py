@@ -88,7 +88,7 @@ def test_H1_frames_sent_as_they_are_have_no_position_and_no_history(hub):
     assert hub.broker.history.held(news) == 1
 
 
-def test_H3_a_socket_that_did_not_ask_to_resume_is_never_sent_anything_but_messages(hub):
+def test_H2_a_socket_that_did_not_ask_to_resume_is_never_sent_anything_but_messages(hub):
     """A Faces client (or pypush before it has seen a position) gets push messages only."""
     news = run(hub.register("news"))
     sink = FakeSink()
@@ -100,7 +100,7 @@ def test_H3_a_socket_that_did_not_ask_to_resume_is_never_sent_anything_but_messa
 # -- H2/H4: resume -----------------------------------------------------------------------------
 
 
-def test_H4_a_resume_replays_what_was_missed_in_order_then_goes_live(hub):
+def test_H3_H4_a_resume_replays_what_was_missed_in_order_then_goes_live(hub):
     news = run(hub.register("news"))
     sink = FakeSink()
     connection = hub.connect("news", news, sink)
@@ -182,7 +182,7 @@ def test_H5_what_the_history_no_longer_holds_is_counted_and_the_rest_replayed(cl
     assert hub.stats["gaps"] == 1
 
 
-def test_H5_messages_older_than_the_age_bound_are_gone_and_counted(clock):
+def test_H6_messages_older_than_the_age_bound_are_gone_and_counted(clock):
     hub = hub_with(clock, seconds=180)
     news = run(hub.register("news"))
     sink = FakeSink()
@@ -215,7 +215,7 @@ def test_H5_a_message_larger_than_the_byte_bound_is_not_kept_and_its_loss_is_cou
     assert [m["data"] for m in messages] == ["small", "after"]
 
 
-def test_H5_the_byte_bound_trims_the_oldest(clock):
+def test_H6_the_byte_bound_trims_the_oldest(clock):
     hub = hub_with(clock, bytes=30)
     news = run(hub.register("news"))
     run(hub.send_many("news", ["x" * 8, "y" * 8, "z" * 8]))  # 10 bytes of JSON each
@@ -224,7 +224,7 @@ def test_H5_the_byte_bound_trims_the_oldest(clock):
     assert hub.broker.history.held(news) == 3
 
 
-def test_H5_a_long_idle_connection_resumes_with_nothing_missed(clock):
+def test_H6_a_long_idle_connection_resumes_with_nothing_missed(clock):
     """Its last message aged out of the history long ago; nothing came since."""
     hub = hub_with(clock, seconds=180)
     news = run(hub.register("news"))
