@@ -29,7 +29,7 @@ def subscribe(url: str, channel: str) -> "pypush.subscribe.Subscription":  # noq
     code is then ``subscription.close_code``. Breaking out of ``async with
     subscribe(...) as messages`` or cancelling the task closes the socket.
     """
-    return _subscribe(registry, url, channel)
+    return _subscribe(registry, url, channel, push)
 
 
 def install() -> JavaScriptApi:

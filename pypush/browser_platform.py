@@ -65,6 +65,7 @@ class BrowserSocket(Socket):
         self.handlers = (
             proxy(events.opened),
             proxy(events.message),
+            proxy(self.on_control),
             proxy(self.on_bad_frame),
             proxy(self.on_close),
         )
@@ -74,6 +75,9 @@ class BrowserSocket(Socket):
         problem = glue.closeSocket(self.ws)
         if problem:
             raise RuntimeError("WebSocket.close() threw: " + from_js(problem))
+
+    def on_control(self, text: str, event: object) -> None:
+        self.events.control(from_js(text), event)
 
     def on_bad_frame(self, why: str, event: object) -> None:
         self.events.bad_frame(from_js(why), event)
@@ -140,6 +144,9 @@ class BrowserPlatform(Platform):
 
     def warn(self, message: str) -> None:
         glue.warn(js_text(message))
+
+    def notice(self, message: str) -> None:
+        glue.notice(js_text(message))
 
 
 def from_js(value: object) -> object:

@@ -8,7 +8,16 @@ an adapter) and in unit tests (with a fake socket and a fake clock).
 
 It sticks to the Python subset MicroPython runs: plain classes, no dataclasses,
 enum or typing imports at run time.
+
+Positions (issue 15, spec section 4a): pypush's server gives each message its place
+in its channelId's stream (``"id": "EPOCH:OFFSET"`` next to ``data``). Once a client
+has seen positions, and never otherwise, its reconnects ask the server to resume
+after the last message it delivered; the server replays what was missed, or says
+what it could not recover, which the page learns of as a *gap* (P4). Against a
+server that never sent a position (a Faces server) nothing of this ever happens.
 """
+
+import json
 
 from pypush.errors import PushArgumentError, PushUrlError, UnknownClientError
 from pypush.urls import websocket_url
@@ -21,6 +30,14 @@ RECONNECT_INTERVAL_MS = 500
 
 STABLE_AFTER_MS = 500
 """A connection resets the attempt count only after staying open this long (E9)."""
+
+RESUME_PARAMETER = "pypush-resume"
+"""The reconnect URL's query gains ``&pypush-resume=EPOCH:OFFSET`` (P2)."""
+
+GAP_STREAM_CHANGED = "stream-changed"
+"""P5: the server's stream changed under an open socket, unannounced."""
+
+_EPOCH_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 CODE_NO_WEBSOCKET = -1
 CODE_NORMAL = 1000
@@ -42,6 +59,37 @@ def _noop(*args: object) -> None:
 def reconnect_delay_ms(attempt: int) -> int:
     """Delay before reconnect attempt ``attempt + 1`` (E8: 500 ms times n, from 0)."""
     return RECONNECT_INTERVAL_MS * attempt
+
+
+def parse_position(text: object) -> tuple | None:
+    """``(epoch, offset)`` of an ``EPOCH:OFFSET`` text, or None when it is not one.
+
+    The same rule as the glue's for a message's ``id`` and the server's for what a
+    client sends: an epoch of 1 to 64 letters, digits, ``-`` or ``_``; an offset of
+    decimal digits (no sign, no leading zero).
+    """
+    if type(text) is not str:
+        return None
+    at = text.rfind(":")
+    epoch, digits = text[:at], text[at + 1 :]
+    if at < 1 or at > 64 or not digits or len(digits) > 15 or not digits.isdigit():
+        return None
+    if len(digits) > 1 and digits[0] == "0":
+        return None
+    for char in epoch:
+        if char not in _EPOCH_CHARACTERS:
+            return None
+    return epoch, int(digits)
+
+
+def resume_url(url: str, epoch: str, offset: int) -> str:
+    """P2: the client's URL asking to resume after ``epoch:offset``.
+
+    Faces URLs are ``…/{channel}?{channelId}``: the parameter follows the channelId.
+    """
+    base, mark, fragment = url.partition("#")
+    separator = "&" if "?" in base else "?"
+    return "%s%s%s=%s:%d%s%s" % (base, separator, RESUME_PARAMETER, epoch, offset, mark, fragment)
 
 
 def is_final_close(code: int, reason: str, ever_opened: bool, attempts: int) -> bool:
@@ -74,6 +122,7 @@ class PushClient:
         onerror: object,
         onclose: object,
         behaviors: dict,
+        ongap: object = None,
     ) -> None:
         self.platform = platform
         self.client_id = client_id
@@ -84,6 +133,7 @@ class PushClient:
         self.onmessage = onmessage or _noop
         self.onerror = onerror or _noop
         self.onclose = onclose or _noop
+        self.ongap = ongap or _noop
         self.behaviors = behaviors
         self.lifecycle: _Lifecycle | None = None
 
@@ -134,6 +184,18 @@ class PushClient:
             cause,
         )
 
+    def report_gap(self, missed: int | None, reason: str) -> None:
+        """P4: messages were lost and could not be recovered; the client goes on live."""
+        lost = (
+            "messages" if missed is None else "%d message%s" % (missed, "" if missed == 1 else "s")
+        )
+        self.platform.notice(
+            "faces.push: clientId '%s' on channel '%s': %s pushed while it was away could "
+            "not be recovered (%s); it goes on with live messages"
+            % (self.client_id, self.channel, lost, reason)
+        )
+        self.call("ongap", self.ongap, missed, reason)
+
     def deliver(self, message: object, event: object) -> None:
         """E3/E4/E5: onmessage, then the behaviors that are own keys of the message.
 
@@ -168,12 +230,17 @@ class _Lifecycle:
         self.stable_timer: object = None
         self.last_code = 0
         self.last_event: object = None
+        # P1: the position of the last message delivered, once the server has sent one.
+        self.epoch: str | None = None
+        self.offset = 0
 
     def connect(self) -> None:
         client = self.client
-        events = _SocketEvents(self)
+        resuming = self.epoch is not None
+        url = resume_url(client.url, self.epoch, self.offset) if resuming else client.url
+        events = _SocketEvents(self, resuming)
         try:
-            socket = client.platform.open_socket(client.url, events)
+            socket = client.platform.open_socket(url, events)
         except Exception as exc:  # the host's constructor may raise anything
             raise PushUrlError(
                 "faces.push: cannot open clientId '%s': WebSocket('%s') failed: %s"
@@ -228,6 +295,57 @@ class _Lifecycle:
         self.stable_timer = None
         if self.state == OPEN:
             self.attempts = 0
+
+    # -- positions (issue 15) -----------------------------------------------------------
+
+    def on_epoch(self, epoch: str, offset: object) -> int:
+        """A message that came with its epoch: the socket's first positioned one, one whose
+        stream is not the one we know (P5), or one beyond 32 bits (its offset as digits)."""
+        if type(offset) is not int:
+            offset = int(offset)
+        if epoch != self.epoch:
+            if self.epoch is not None:
+                # Not announced by a resume frame: the stream changed while we listened.
+                self.client.report_gap(None, GAP_STREAM_CHANGED)
+            self.epoch = epoch
+            self.offset = offset - 1
+        return offset
+
+    def on_repeat(self, offset: int) -> None:
+        """P3: a message at or before the last one delivered is never delivered twice."""
+        client = self.client
+        client.platform.warn(
+            "faces.push: skipped a message for clientId '%s' on channel '%s' delivered "
+            "before (position %s:%d, delivered up to %d)"
+            % (client.client_id, client.channel, self.epoch, offset, self.offset)
+        )
+
+    def on_control(self, events: "_SocketEvents", text: str, event: object) -> None:
+        """A frame for pypush, not the page (no ``data``): only from a server we asked (P2)."""
+        if events is not self.events or self.state != OPEN:
+            return
+        try:
+            fields = json.loads(text)
+        except ValueError:
+            fields = None
+        kind = fields.get("pypush") if type(fields) is dict else None
+        if not events.resuming or kind != "resume":
+            self.on_bad_frame(events, "a pypush control frame this client did not ask for")
+            return
+        missed = fields.get("missed")
+        if missed == 0 and type(missed) is int:
+            return  # P3: nothing lost; the replay follows
+        reason = fields.get("reason")
+        if type(reason) is not str:
+            reason = "unknown"
+        if (type(missed) is not int or missed < 0) and missed is not None:
+            missed = None
+        position = parse_position(fields.get("id"))
+        if position is None:
+            self.epoch, self.offset = None, 0  # nothing to resume from any more
+        else:
+            self.epoch, self.offset = position
+        self.client.report_gap(missed, reason)  # P4
 
     def on_bad_frame(self, events: "_SocketEvents", why: str) -> None:
         if events is self.events and self.state == OPEN:
@@ -309,20 +427,43 @@ class _Lifecycle:
 
 
 class _SocketEvents:
-    """Routes one socket's events to the lifecycle that made it (E10)."""
+    """Routes one socket's events to the lifecycle that made it (E10).
 
-    def __init__(self, lifecycle: _Lifecycle) -> None:
+    ``resuming``: the socket was opened asking to resume (P2), so its server is
+    pypush's and may send it frames for pypush (a ``resume`` frame first).
+    """
+
+    def __init__(self, lifecycle: _Lifecycle, resuming: bool = False) -> None:
         self.lifecycle = lifecycle
+        self.resuming = resuming
 
     def opened(self) -> None:
         self.lifecycle.on_open(self)
 
-    def message(self, message: object = None, event: object = None) -> None:
+    def message(
+        self,
+        offset: object = None,
+        epoch: object = None,
+        message: object = None,
+        event: object = None,
+    ) -> None:
         # The hot path, one Python call per message (E3, E10): a browser passes no
-        # handles at all, meaning "the message being delivered" (see browser_platform).
+        # handles at all, meaning "the message being delivered" (see browser_platform),
+        # and, from pypush's server, the message's offset, plus its epoch when it is not
+        # the one of the socket's previous message (P1).
         lifecycle = self.lifecycle
         if lifecycle.events is self and lifecycle.state == OPEN:
+            if offset is not None:
+                if epoch is not None:
+                    offset = lifecycle.on_epoch(epoch, offset)
+                if offset <= lifecycle.offset:
+                    lifecycle.on_repeat(offset)
+                    return
+                lifecycle.offset = offset
             lifecycle.client.deliver(message, event)
+
+    def control(self, text: str, event: object = None) -> None:
+        self.lifecycle.on_control(self, text, event)
 
     def bad_frame(self, why: str, event: object) -> None:
         self.lifecycle.on_bad_frame(self, why)
@@ -349,11 +490,13 @@ class PushRegistry:
         onclose: object = None,
         behaviors: dict | None = None,
         autoconnect: bool = False,
+        ongap: object = None,
     ) -> None:
         """Register ``client_id`` (first init wins, I3) and open it if ``autoconnect`` (I4).
 
         Callbacks arrive already resolved to callables or None (I1 is the
-        adapter's job, since it knows what a global function is).
+        adapter's job, since it knows what a global function is). ``ongap(missed,
+        reason)`` is told of messages lost across a reconnect (P4): the face's own.
         """
         if type(client_id) is not str:
             raise PushArgumentError(
@@ -384,6 +527,7 @@ class PushRegistry:
                 onerror,
                 onclose,
                 behaviors or {},
+                ongap,
             )
             self.clients[client_id] = client
         if autoconnect:

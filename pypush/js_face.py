@@ -49,6 +49,16 @@ class _OnClose:
         _failed(self.wrapper(code) if event is None else self.wrapper(code, event))
 
 
+class _OnGap:
+    """P4: ``window.pypush.ongap(clientId, channel, missed, reason)``, if the page set one."""
+
+    def __init__(self, wrapper: object) -> None:
+        self.wrapper = wrapper
+
+    def __call__(self, missed: int | None, reason: str) -> None:
+        _failed(self.wrapper(missed, js_text(reason)))
+
+
 class _Behavior:
     def __init__(self, function: object) -> None:
         self.guarded = glue.guard(function)
@@ -126,6 +136,7 @@ class JavaScriptApi:
             _wrap(_OnClose, callbacks.onclose),
             _behaviors(client_id, behaviors),
             autoconnect,
+            _OnGap(callbacks.ongap),
         )
 
     def open(self, client_id: object = None) -> str:

@@ -17,14 +17,27 @@ class SocketEvents:
     def opened(self) -> None:
         raise NotImplementedError
 
-    def message(self, message: object, event: object) -> None:
+    def message(
+        self,
+        offset: int | None = None,
+        epoch: str | None = None,
+        message: object = None,
+        event: object = None,
+    ) -> None:
         """A frame was decoded: ``message`` stands for ``JSON.parse(frame).data``.
 
         It is the platform's handle for the message: the value itself, or (in a
         browser, which passes none) whatever the platform and the page's faces know
         how to read, so that a message need not cross into Python unless Python
-        needs it.
+        needs it. ``offset`` is the message's offset when its frame had an ``id``
+        of the form ``EPOCH:OFFSET`` (pypush's server, spec P1), else None;
+        ``epoch`` comes with it whenever it is not the epoch of the socket's
+        previous positioned message (so, at least with the socket's first one).
         """
+        raise NotImplementedError
+
+    def control(self, text: str, event: object) -> None:
+        """A JSON frame with no ``data`` but a ``pypush`` key: for the client, not the page."""
         raise NotImplementedError
 
     def bad_frame(self, why: str, event: object) -> None:
@@ -79,4 +92,8 @@ class Platform:
 
     def warn(self, message: str) -> None:
         """Log a problem that does not stop anything (the console, spec E6)."""
+        raise NotImplementedError
+
+    def notice(self, message: str) -> None:
+        """Log what the page should know of (console.warn: messages lost across a reconnect)."""
         raise NotImplementedError

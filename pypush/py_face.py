@@ -12,10 +12,16 @@ from pypush.errors import PushArgumentError
 
 
 class PythonApi:
-    """``push.init(...)``, ``push.open(id)``, ``push.close(id)``, ``push.state(id)``."""
+    """``push.init(...)``, ``push.open(id)``, ``push.close(id)``, ``push.state(id)``.
+
+    ``push.ongap``: set it to ``callable(client_id, channel, missed, reason)`` to learn
+    of messages lost across a reconnect of a client initialised here (spec P4;
+    ``missed`` is None when their number is unknown).
+    """
 
     def __init__(self, registry: PushRegistry) -> None:
         self.registry = registry
+        self.ongap = None
 
     def init(
         self,
@@ -61,7 +67,17 @@ class PythonApi:
             onclose,
             {k: list(v) for k, v in (behaviors or {}).items()},
             autoconnect,
+            self.gap_callback(client_id, channel),
         )
+
+    def gap_callback(self, client_id: object, channel: object) -> object:
+        """What the core calls on a gap (P4): ``push.ongap`` as it is set at that moment."""
+
+        def ongap(missed: int | None, reason: str) -> None:
+            if self.ongap is not None:
+                self.ongap(client_id, channel, missed, reason)
+
+        return ongap
 
     def open(self, client_id: str) -> None:
         self.registry.open(client_id)
@@ -73,9 +89,19 @@ class PythonApi:
         return self.registry.client(client_id).state
 
 
-def subscribe(registry: PushRegistry, url: str, channel: str) -> "pypush.subscribe.Subscription":  # noqa: F821
-    """A :class:`pypush.subscribe.Subscription` whose messages are Python data."""
+def subscribe(
+    registry: PushRegistry, url: str, channel: str, face: PythonApi | None = None
+) -> "pypush.subscribe.Subscription":  # noqa: F821
+    """A :class:`pypush.subscribe.Subscription` whose messages are Python data; its gaps
+    (P4) are in ``subscription.gaps`` and go to ``face.ongap`` too."""
     # Imported here: asyncio costs a JavaScript-only page start-up time for nothing.
     from pypush.subscribe import Subscription
 
-    return Subscription(registry, url, channel, message_value)
+    ongap = None
+    if face is not None:
+
+        def ongap(client_id: object, channel: object, missed: object, reason: str) -> None:
+            if face.ongap is not None:
+                face.ongap(client_id, channel, missed, reason)
+
+    return Subscription(registry, url, channel, message_value, ongap)

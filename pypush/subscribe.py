@@ -20,12 +20,17 @@ class Subscription:
 
     _count = 0
 
-    def __init__(self, registry: PushRegistry, url: str, channel: str, convert=None) -> None:
+    def __init__(
+        self, registry: PushRegistry, url: str, channel: str, convert=None, ongap=None
+    ) -> None:
         Subscription._count += 1
         self.client_id = "pypush-subscription-%d" % Subscription._count
         self.channel = channel
         self.close_code: int | None = None
         """The code of the final close once the subscription has ended, else None."""
+        self.gaps: list = []
+        """``(missed, reason)`` of each gap (spec P4): messages lost across a reconnect."""
+        self._ongap = ongap
         self._registry = registry
         self._messages = Fifo()  # unread messages; O(1) at both ends
         self._changed = asyncio.Event()
@@ -41,6 +46,7 @@ class Subscription:
                 self._on_close,
                 None,
                 True,
+                self._on_gap,
             )
         except BaseException:
             registry.forget(self.client_id)  # a refused URL leaves no client behind
@@ -49,6 +55,11 @@ class Subscription:
     def _on_message(self, message: object, channel: object, event: object) -> None:
         self._messages.append(self._convert(message) if self._convert else message)
         self._changed.set()
+
+    def _on_gap(self, missed: object, reason: str) -> None:
+        self.gaps.append((missed, reason))
+        if self._ongap is not None:
+            self._ongap(self.client_id, self.channel, missed, reason)
 
     def _on_close(self, code: int, channel: object, event: object = None) -> None:
         self.close_code = code

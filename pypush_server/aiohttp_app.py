@@ -14,7 +14,15 @@ import contextlib
 from aiohttp import WSMsgType, web
 
 from pypush_server.guard import request_origin, socket_origin_allowed
-from pypush_server.hub import CLOSE_TOO_MANY, CLOSE_UNKNOWN, Connection, Frame, Hub, Sink
+from pypush_server.hub import (
+    CLOSE_TOO_MANY,
+    CLOSE_UNKNOWN,
+    Connection,
+    Frame,
+    Hub,
+    Sink,
+    split_query,
+)
 from pypush_server.limits import ClientLimits
 from pypush_server.logs import log, shown
 from pypush_server.rules import valid_channel_name
@@ -140,7 +148,7 @@ class PushEndpoint:
         channel = request.match_info["channel"]
         known_name = valid_channel_name(channel)
         shown_channel = channel if known_name else shown(channel)
-        channel_id = request.query_string
+        channel_id, resume = split_query(request.query_string)
         hub.stats["handshakes"] += 1
         if not socket_origin_allowed(request, self.allowed_origins):
             hub.stats["refused"] += 1
@@ -184,15 +192,23 @@ class PushEndpoint:
                 await ws.close(code=flap[0], message=flap[1].encode())
             return ws
         sink = AiohttpSink(ws, request.transport)
-        connection = hub.connect(channel, channel_id, sink, request.remote)
+        connection = hub.connect(channel, channel_id, sink, request.remote, resume=resume)
         if connection is None:
             log.info("refused %s on %s: channel full", request.remote, channel)
             await ws.close(code=CLOSE_TOO_MANY[0], message=CLOSE_TOO_MANY[1].encode())
             return ws
         sink.connection = connection
         self._start_ticker()
-        log.info("connected %s to %s (socket %d)", request.remote, channel, connection.id)
+        log.info(
+            "connected %s to %s (socket %d%s)",
+            request.remote,
+            channel,
+            connection.id,
+            "" if resume is None else ", resuming from %s" % shown(resume),
+        )
         try:
+            if connection.resuming:
+                await hub.resume(connection)
             await self._read_until_closed(ws, channel, connection)
         finally:
             hub.disconnect(connection)

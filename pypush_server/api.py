@@ -16,7 +16,7 @@ from pypush_server.aiohttp_app import PUSH_PATH, hub_key
 from pypush_server.brokers import BrokerUnavailable
 from pypush_server.guard import config_key, json_error, limits_key
 from pypush_server.logs import log
-from pypush_server.messages import MessageError, encode_message, parse_json
+from pypush_server.messages import MessageError, encode_data, parse_json
 from pypush_server.rules import close_problem, valid_channel_name
 
 routes = web.RouteTableDef()
@@ -70,8 +70,9 @@ def _close_args(body: dict) -> tuple[int, str]:
 
 
 def _encoded(message: object) -> str:
+    """The message's JSON, as it goes under "data" in its frames."""
     try:
-        return encode_message(message)
+        return encode_data(message)
     except MessageError as exc:
         raise json_error(web.HTTPBadRequest, str(exc)) from exc
 
@@ -129,9 +130,17 @@ async def channel_status(request: web.Request) -> web.Response:
 async def push_message(request: web.Request) -> web.Response:
     """The body (any JSON) is the message. ``?channelId=`` limits it to one URL;
     ``?raw=1`` sends the body as the frame itself, unchecked; ``?binary=1`` as a
-    binary frame (both to try a client on frames that are not push messages)."""
+    binary frame (both to try a client on frames that are not push messages, so with
+    no position and no history)."""
     channel = _channel_name(request)
     query = request.query
+    hub = request.app[hub_key]
+    if query.get("binary") != "1" and query.get("raw") != "1":
+        body = _encoded(await _json_body(request))
+        _check_size(request, '{"data":%s}' % body)
+        received = await _bus(hub.send_encoded(channel, [body], query.get("channelId")))
+        log.info("pushed %d bytes to %s: %d sockets", len(body), channel, received)
+        return web.json_response({"received": received})
     if query.get("binary") == "1":
         frame: str | bytes = await request.read()
     elif query.get("raw") == "1":
@@ -142,12 +151,8 @@ async def push_message(request: web.Request) -> web.Response:
                 web.HTTPBadRequest,
                 "a raw text frame must be UTF-8 (%s); ?binary=1 sends bytes" % exc.reason,
             ) from exc
-    else:
-        frame = _encoded(await _json_body(request))
     _check_size(request, frame)
-    received = await _bus(
-        request.app[hub_key].send_frames(channel, [frame], query.get("channelId"))
-    )
+    received = await _bus(hub.send_frames(channel, [frame], query.get("channelId")))
     log.info("pushed %d bytes to %s: %d sockets", len(frame), channel, received)
     return web.json_response({"received": received})
 
@@ -165,13 +170,13 @@ async def push_burst(request: web.Request) -> web.Response:
     if type(start) is not int:
         raise json_error(web.HTTPBadRequest, '"start" must be a whole number')
     if _flag(body, "numbered"):
-        frames = [encode_message(n) for n in range(start, start + count)]
+        bodies = [str(n) for n in range(start, start + count)]
     else:
-        frame = _encoded(body.get("message"))
-        _check_size(request, frame)
-        frames = [frame] * count
+        message = _encoded(body.get("message"))
+        _check_size(request, '{"data":%s}' % message)
+        bodies = [message] * count
     delivered = await _bus(
-        request.app[hub_key].send_frames(channel, frames, request.query.get("channelId"))
+        request.app[hub_key].send_encoded(channel, bodies, request.query.get("channelId"))
     )
     log.info("pushed %d frames to %s: %d deliveries", count, channel, delivered)
     return web.json_response({"frames": count, "delivered": delivered})

@@ -22,7 +22,15 @@ import asyncio
 import contextlib
 from urllib.parse import urlsplit
 
-from pypush_server.hub import CLOSE_TOO_MANY, CLOSE_UNKNOWN, Connection, Frame, Hub, Sink
+from pypush_server.hub import (
+    CLOSE_TOO_MANY,
+    CLOSE_UNKNOWN,
+    Connection,
+    Frame,
+    Hub,
+    Sink,
+    split_query,
+)
 from pypush_server.logs import log, shown
 from pypush_server.rules import valid_channel_name
 
@@ -94,7 +102,7 @@ class PushEndpoint:
         channel = path.lstrip("/")
         known_name = valid_channel_name(channel)
         shown_channel = channel if known_name else shown(channel)
-        channel_id = scope.get("query_string", b"").decode("latin-1")
+        channel_id, resume = split_query(scope.get("query_string", b"").decode("latin-1"))
         peer = (scope.get("client") or ("?",))[0]
         hub = self.hub
         hub.stats["handshakes"] += 1
@@ -119,7 +127,7 @@ class PushEndpoint:
             await send({"type": "websocket.close", "code": 1008, "reason": CLOSE_UNKNOWN[1]})
             return
         sink = AsgiSink(send)
-        connection = hub.connect(channel, channel_id, sink, peer)
+        connection = hub.connect(channel, channel_id, sink, peer, resume=resume)
         if connection is None:
             await send({"type": "websocket.close", "code": 1008, "reason": CLOSE_TOO_MANY[1]})
             return
@@ -127,6 +135,8 @@ class PushEndpoint:
         self._start_ticker()
         log.info("connected %s to %s (socket %d)", peer, channel, connection.id)
         try:
+            if connection.resuming:
+                await hub.resume(connection)
             await self._read_until_closed(receive, sink)
         finally:
             hub.disconnect(connection)

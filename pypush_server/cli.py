@@ -59,6 +59,7 @@ async def serve(
         max_queue_bytes=config.send_queue_bytes,
         max_queue_seconds=config.send_queue_seconds,
         max_sockets_per_channel=config.max_sockets_per_channel,
+        history=config.history,
     )
     with tempfile.TemporaryDirectory(prefix="pypush-bundle-") as folder:
         if bundle_dir is None:  # the build step, before the server starts
@@ -358,6 +359,29 @@ def parse_serve_args(argv: list[str]) -> tuple[argparse.Namespace, "ServerConfig
         default=defaults.heartbeat,
         help="seconds between WebSocket pings (0: none)",
     )
+    parser.add_argument(
+        "--history-messages",
+        type=int,
+        default=defaults.history_messages,
+        metavar="N",
+        help="each channelId keeps its last N messages for clients that resume after a "
+        "reconnect (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--history-bytes",
+        type=int,
+        default=defaults.history_bytes,
+        metavar="N",
+        help="... and at most N bytes of them (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--history-seconds",
+        type=float,
+        default=defaults.history_seconds,
+        metavar="S",
+        help="... none older than S seconds (default: %(default)s, a Faces client's "
+        "whole reconnect window)",
+    )
     parser.add_argument("--no-demo-clock", action="store_true", help="do not push the demo clock")
     parser.add_argument(
         "--faults",
@@ -400,7 +424,14 @@ def parse_serve_args(argv: list[str]) -> tuple[argparse.Namespace, "ServerConfig
         heartbeat=args.heartbeat or None,
         demo_clock=not args.no_demo_clock,
         faults=args.faults,
+        history_messages=args.history_messages,
+        history_bytes=args.history_bytes,
+        history_seconds=args.history_seconds,
     )
+    try:
+        config.history  # noqa: B018 - checks the three bounds
+    except ValueError as exc:
+        parser.error(str(exc))
     return args, config
 
 

@@ -2,6 +2,13 @@
 
 from dataclasses import dataclass
 
+from pypush_server.history import (
+    DEFAULT_HISTORY_BYTES,
+    DEFAULT_HISTORY_MESSAGES,
+    DEFAULT_HISTORY_SECONDS,
+    HistoryBounds,
+)
+
 
 @dataclass(frozen=True)
 class ServerConfig:
@@ -67,3 +74,12 @@ class ServerConfig:
         if self.max_request_bytes is not None:
             return self.max_request_bytes
         return self.max_message_bytes + 64 * 1024
+
+    history_messages: int = DEFAULT_HISTORY_MESSAGES
+    history_bytes: int = DEFAULT_HISTORY_BYTES
+    history_seconds: float = DEFAULT_HISTORY_SECONDS
+    """Each channelId keeps its last messages within these bounds, for clients that resume."""
+
+    @property
+    def history(self) -> HistoryBounds:
+        return HistoryBounds(self.history_messages, self.history_bytes, self.history_seconds)

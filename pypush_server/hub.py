@@ -21,13 +21,15 @@ indexes, never a scan of everything the hub knows.
 
 import collections
 import itertools
+import json
 import secrets
 import struct
 import time
 from collections.abc import Callable, Iterable
 
-from pypush_server.logs import log
-from pypush_server.messages import check_text_frame, encode_message
+from pypush_server.history import HistoryBounds, Position, Stored
+from pypush_server.logs import log, shown
+from pypush_server.messages import check_text_frame, encode_data
 from pypush_server.rules import valid_channel_name
 
 CLOSE_EXPIRED = (1000, "Expired")
@@ -36,6 +38,15 @@ CLOSE_TOO_MANY = (1008, "Too many sockets on this channel")
 CLOSE_GOING_AWAY = (1001, "Server shutting down")
 CLOSE_FELL_BEHIND = (1013, "Try Again Later: this socket fell behind")
 """Over its send queue's bound: a code Faces clients reconnect after (spec E7, E8)."""
+CLOSE_NO_HISTORY = (1013, "Try Again Later: history unavailable")
+"""A resume the store could not answer (Redis away): the client retries, nothing is guessed."""
+
+RESUME_PARAMETER = "pypush-resume"
+"""``{channel}?{channelId}&pypush-resume=EPOCH:OFFSET``: a pypush client's reconnect (H2)."""
+
+GAP_TRIMMED = "trimmed"
+GAP_UNKNOWN = "unknown-position"
+GAP_MALFORMED = "malformed-position"
 
 DEFAULT_QUEUE_BYTES = 8 * 1024 * 1024
 DEFAULT_QUEUE_SECONDS = 30.0
@@ -48,14 +59,19 @@ class Frame:
     frame, which is the same for every socket a server sends it to.
     """
 
-    __slots__ = ("_header", "_text", "_wire", "binary", "data")
+    __slots__ = ("_header", "_text", "_wire", "binary", "data", "is_control", "offset")
 
-    def __init__(self, data: bytes, binary: bool = False, text: str | None = None) -> None:
+    def __init__(
+        self, data: bytes, binary: bool = False, text: str | None = None, offset: int | None = None
+    ) -> None:
         self.data = data
         self.binary = binary
+        self.is_control = False
         self._text = text
         self._header: bytes | None = None
         self._wire: bytes | None = None
+        self.offset = offset
+        """The message's offset in its channelId's stream; None for frames sent as they are."""
 
     @classmethod
     def of(cls, frame: "str | bytes | Frame") -> "Frame":
@@ -66,6 +82,22 @@ class Frame:
             return cls(bytes(frame), binary=True)
         check_text_frame(frame)
         return cls(frame.encode("utf-8"), text=frame)
+
+    @classmethod
+    def message(cls, body: bytes, epoch: str, offset: int) -> "Frame":
+        """A push message with its position: ``{"data":BODY,"id":"EPOCH:OFFSET"}`` (H1).
+
+        Mojarra's and MyFaces' clients read only ``data``; pypush's keep the position.
+        """
+        tail = (',"id":"%s:%d"}' % (epoch, offset)).encode()
+        return cls(b'{"data":' + body + tail, offset=offset)
+
+    @classmethod
+    def control(cls, fields: dict) -> "Frame":
+        """A frame for a pypush client only (no ``data``): ``{"pypush": kind, …}`` (H3)."""
+        frame = cls(json.dumps(fields, separators=(",", ":")).encode())
+        frame.is_control = True
+        return frame
 
     @property
     def size(self) -> int:
@@ -119,11 +151,43 @@ class Sink:
 
 
 class Connection:
-    """One socket on a channelId, as the hub sees it: its sink and its send queue."""
+    """One socket on a channelId, as the hub sees it: its sink and its send queue.
 
-    __slots__ = ("channel", "channel_id", "hub", "id", "open", "peer", "queue", "queued", "sink")
+    A socket that asked to resume (``asked``: the position its client gave) is
+    *negotiated*: its client is pypush, so it may be sent frames other than push
+    messages. Until :meth:`Hub.resume` has sent it what it missed, live messages wait
+    in ``pending``; afterwards any message at or before ``skip_through`` (already
+    replayed) is not sent again.
+    """
 
-    def __init__(self, hub: "Hub", number: int, channel: str, channel_id: str, sink: Sink, peer):
+    __slots__ = (
+        "asked",
+        "channel",
+        "channel_id",
+        "hub",
+        "id",
+        "negotiated",
+        "open",
+        "peer",
+        "pending",
+        "pending_bytes",
+        "queue",
+        "queued",
+        "resuming",
+        "sink",
+        "skip_through",
+    )
+
+    def __init__(
+        self,
+        hub: "Hub",
+        number: int,
+        channel: str,
+        channel_id: str,
+        sink: Sink,
+        peer,
+        asked: str | None = None,
+    ):
         self.hub = hub
         self.id = number
         self.channel = channel
@@ -133,6 +197,12 @@ class Connection:
         self.queue: collections.deque[tuple[Frame, float]] = collections.deque()
         self.queued = 0  # bytes waiting in the queue
         self.open = True
+        self.asked = asked
+        self.negotiated = asked is not None
+        self.resuming = asked is not None
+        self.pending: list[Frame] = []
+        self.pending_bytes = 0
+        self.skip_through: int | None = None
 
     def next_frame(self) -> Frame | None:
         """The next frame to send (the adapter sends it, then asks again); None when empty."""
@@ -142,7 +212,8 @@ class Connection:
         self.queued -= frame.size
         if not self.queue:
             self.hub._backlogged.discard(self)
-        self.hub._count_sent(self.channel_id, 1)
+        if not frame.is_control:
+            self.hub._count_sent(self.channel_id, 1)
         return frame
 
 
@@ -161,8 +232,11 @@ class Hub:
         max_queue_bytes: int = DEFAULT_QUEUE_BYTES,
         max_queue_seconds: float = DEFAULT_QUEUE_SECONDS,
         max_sockets_per_channel: int | None = 1000,
+        history: HistoryBounds | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.history = history if history is not None else HistoryBounds()
+        """How much of each channelId's stream is kept for clients that resume (issue 15)."""
         if broker is None:
             from pypush_server.brokers.memory import MemoryBroker
 
@@ -173,7 +247,9 @@ class Hub:
         self.max_sockets_per_channel = max_sockets_per_channel
         self.clock = clock
         self.sent: dict[str, int] = {}  # channelId -> frames written to this process's sockets
-        self.stats = collections.Counter(handshakes=0, accepted=0, refused=0, fell_behind=0)
+        self.stats = collections.Counter(
+            handshakes=0, accepted=0, refused=0, fell_behind=0, resumed=0, gaps=0
+        )
         self._numbers = itertools.count(1)
         self._by_channel: dict[str, dict[str, dict[int, Connection]]] = {}
         self._by_id: dict[int, Connection] = {}
@@ -215,9 +291,27 @@ class Hub:
 
         Returns how many sockets it was handed to. Never waits on a socket;
         raises MessageError for what JSON cannot carry, and the broker's error
-        (with Redis) when the push could not be sent.
+        (with Redis) when the push could not be sent. The message takes the next
+        position of each channelId it goes to and stays in their history (H1).
         """
-        return await self.send_frames(channel, [encode_message(message)], channel_id)
+        return await self.send_encoded(channel, [encode_data(message)], channel_id)
+
+    async def send_many(
+        self, channel: str, messages: Iterable[object], channel_id: str | None = None
+    ) -> int:
+        """Push several messages, in order, in one go; the frames handed to sockets in all."""
+        return await self.send_encoded(channel, [encode_data(m) for m in messages], channel_id)
+
+    async def send_encoded(
+        self, channel: str, bodies: Iterable[str], channel_id: str | None = None
+    ) -> int:
+        """Push messages already JSON text (as :func:`~pypush_server.messages.encode_data`
+        writes them), in order, each with its position and kept in history."""
+        encoded = []
+        for body in bodies:
+            check_text_frame(body, "the message")
+            encoded.append(body.encode("utf-8"))
+        return await self.broker.publish_messages(channel, channel_id, encoded)
 
     async def send_frames(
         self, channel: str, frames: Iterable["str | bytes | Frame"], channel_id: str | None = None
@@ -225,7 +319,8 @@ class Hub:
         """Send frames as they are (text, or bytes as binary frames), in order.
 
         Returns the sockets the frame was handed to for one frame, the frames
-        handed to sockets in all for several.
+        handed to sockets in all for several. Such frames have no position and no
+        history: a test tool for frames that are not push messages.
         """
         frames = [Frame.of(frame) for frame in frames]
         return await self.broker.publish(channel, channel_id, frames)
@@ -243,13 +338,21 @@ class Hub:
 
     # -- the adapters' side ---------------------------------------------------------------
 
-    def connect(self, channel: str, channel_id: str, sink: Sink, peer=None) -> Connection | None:
-        """Take an accepted socket of a known channelId; None when the channel is full."""
+    def connect(
+        self, channel: str, channel_id: str, sink: Sink, peer=None, resume: str | None = None
+    ) -> Connection | None:
+        """Take an accepted socket of a known channelId; None when the channel is full.
+
+        ``resume`` is the position a pypush client asked to resume from (the handshake's
+        ``pypush-resume``, see :func:`split_query`): then call :meth:`resume` next.
+        """
         groups = self._by_channel.setdefault(channel, {})
         cap = self.max_sockets_per_channel
         if cap is not None and sum(len(g) for g in groups.values()) >= cap:
             return None
-        connection = Connection(self, next(self._numbers), channel, channel_id, sink, peer)
+        connection = Connection(
+            self, next(self._numbers), channel, channel_id, sink, peer, asked=resume
+        )
         group = groups.setdefault(channel_id, {})
         group[connection.id] = connection
         self._by_id[connection.id] = connection
@@ -264,6 +367,8 @@ class Hub:
         connection.open = False
         connection.queue.clear()
         connection.queued = 0
+        connection.pending = []
+        connection.pending_bytes = 0
         self._backlogged.discard(connection)
         groups = self._by_channel.get(connection.channel, {})
         group = groups.get(connection.channel_id, {})
@@ -290,17 +395,118 @@ class Hub:
         now = self.clock()
         handed = 0
         for target_id, group in targets:
-            written = 0
-            for connection in list(group.values()):
-                for frame in frames:
-                    outcome = self._offer(connection, frame, now)
-                    if outcome is None:
-                        break  # closed: it fell behind
-                    handed += 1
-                    written += outcome
-            if written:
-                self._count_sent(target_id, written)
+            handed += self._deliver_group(target_id, group, frames, now)
         return handed
+
+    def deliver_messages(
+        self, channel: str, channel_id: str, epoch: str, first: int, bodies: list[bytes]
+    ) -> int:
+        """Messages of one channelId's stream, at offsets ``first``, ``first + 1``, …
+
+        Called by the broker for every push of messages, whichever process it came
+        from; builds the frames only when this process has sockets of the channelId.
+        """
+        groups = self._by_channel.get(channel)
+        group = groups.get(channel_id) if groups else None
+        if not group:
+            return 0
+        frames = [Frame.message(body, epoch, first + n) for n, body in enumerate(bodies)]
+        return self._deliver_group(channel_id, group, frames, self.clock())
+
+    def _deliver_group(
+        self, channel_id: str, group: dict[int, Connection], frames: list[Frame], now: float
+    ) -> int:
+        handed = written = 0
+        for connection in list(group.values()):
+            if connection.resuming:
+                handed += self._hold(connection, frames, now)
+                continue
+            for frame in frames:
+                through = connection.skip_through
+                if through is not None and frame.offset is not None:
+                    if frame.offset <= through:
+                        handed += 1  # H4: replayed already, never twice
+                        continue
+                    connection.skip_through = None  # the stream is past the replay now
+                outcome = self._offer(connection, frame, now)
+                if outcome is None:
+                    break  # closed: it fell behind
+                handed += 1
+                written += outcome
+        if written:
+            self._count_sent(channel_id, written)
+        return handed
+
+    def _hold(self, connection: Connection, frames: list[Frame], now: float) -> int:
+        """Live frames for a socket whose replay is not out yet: they wait behind it (H4)."""
+        for frame in frames:
+            connection.pending.append(frame)
+            connection.pending_bytes += frame.size
+        if connection.pending_bytes > self.max_queue_bytes:
+            connection.pending.clear()
+            self._fell_behind(connection, now)
+            return 0
+        return len(frames)
+
+    # -- resuming (issue 15) ------------------------------------------------------------
+
+    async def resume(self, connection: Connection) -> None:
+        """Send a socket that asked to resume what it missed, then its live messages.
+
+        First a ``resume`` frame (H3) saying whether anything was lost, then the
+        messages after the client's position that the history holds, in order, then
+        the live messages that came meanwhile, never one twice (H4). What cannot be
+        recovered is said, never guessed at (H5): see :func:`plan_resume`.
+        """
+        asked = Position.parse(connection.asked)
+        try:
+            stored = await self.broker.read_history(
+                connection.channel_id, asked.offset if asked is not None else None
+            )
+        except ConnectionError as exc:  # the broker is away (Redis): the client tries again
+            if connection.open:
+                log.warning("cannot resume socket %d: %s", connection.id, exc)
+                self._close(connection, *CLOSE_NO_HISTORY)
+            return
+        if connection.open:
+            self.replay(connection, plan_resume(asked, stored), stored)
+
+    def replay(self, connection: Connection, plan: "ResumePlan", stored: Stored) -> None:
+        """Carry out a resume plan on a socket that is still resuming."""
+        connection.resuming = False
+        pending, connection.pending, connection.pending_bytes = connection.pending, [], 0
+        fields = {
+            "pypush": "resume",
+            "id": None if plan.position is None else str(plan.position),
+            "missed": plan.missed,
+        }
+        if plan.reason is not None:
+            fields["reason"] = plan.reason
+            self.stats["gaps"] += 1
+            log.info(
+                "socket %d on %s resumes with a gap (%s, asked %s): %s messages missed",
+                connection.id,
+                connection.channel,
+                plan.reason,
+                shown(connection.asked),
+                "unknown" if plan.missed is None else plan.missed,
+            )
+        self.stats["resumed"] += 1
+        through = stored.last if stored.epoch is not None else None
+        connection.skip_through = through
+        frames = [Frame.control(fields)]
+        frames += [Frame.message(body, stored.epoch, offset) for offset, body in plan.replay]
+        frames += [f for f in pending if f.offset is None or through is None or f.offset > through]
+        now = self.clock()
+        written = 0
+        for frame in frames:
+            outcome = self._offer(connection, frame, now)
+            if outcome is None:
+                return  # it fell behind and is being closed
+            if not frame.is_control:
+                written += outcome
+        if written:
+            self._count_sent(connection.channel_id, written)
 
     def close_channel_id(self, channel_id: str, code: int, reason: str) -> int:
         """Close this process's sockets of a channelId (expiry); how many there were."""
@@ -343,6 +549,7 @@ class Hub:
     def tick(self) -> None:
         """Close the sockets whose oldest queued frame waited too long (call every second)."""
         now = self.clock()
+        self.broker.tick(now)
         for connection in list(self._backlogged):
             if connection.queue and now - connection.queue[0][1] > self.max_queue_seconds:
                 self._fell_behind(connection, now)
@@ -396,3 +603,74 @@ class Hub:
     def _count_sent(self, channel_id: str, count: int) -> None:
         if channel_id in self.sent:
             self.sent[channel_id] += count
+
+
+# -- resuming: what a reconnecting socket is sent (spec section 7a) ---------------------------
+
+
+class ResumePlan:
+    """What a socket that asked to resume is sent.
+
+    ``missed``: 0 when nothing was lost, the number of messages lost when the history
+    no longer holds them (``reason`` "trimmed"), None when the position cannot be
+    placed in this stream ("unknown-position", "malformed-position"). ``position``:
+    where the client goes on from (what it is told in the ``resume`` frame), None when
+    the channelId has no stream. ``replay``: the ``(offset, body)`` pairs to send.
+    """
+
+    __slots__ = ("missed", "position", "reason", "replay")
+
+    def __init__(
+        self,
+        missed: int | None,
+        reason: str | None,
+        position: Position | None,
+        replay: list[tuple[int, bytes]],
+    ) -> None:
+        self.missed = missed
+        self.reason = reason
+        self.position = position
+        self.replay = replay
+
+    def __repr__(self) -> str:
+        return "ResumePlan(missed=%r, reason=%r, position=%s, replay=%d)" % (
+            self.missed,
+            self.reason,
+            self.position,
+            len(self.replay),
+        )
+
+
+def plan_resume(asked: Position | None, stored: Stored) -> ResumePlan:
+    """H5: replay what the history holds after ``asked``; say what it cannot, never guess.
+
+    A position that is not one (None: malformed), names another stream (another
+    channelId's, or one lost since) or lies ahead of the stream replays nothing: the
+    client is told the stream's position and goes on with live messages. A position
+    whose next messages were trimmed gets what is still held, and the count of what
+    is not.
+    """
+    current = Position(stored.epoch, stored.last) if stored.epoch is not None else None
+    if asked is None:
+        return ResumePlan(None, GAP_MALFORMED, current, [])
+    if current is None or asked.epoch != current.epoch or asked.offset > current.offset:
+        return ResumePlan(None, GAP_UNKNOWN, current, [])
+    replay = [entry for entry in stored.entries if entry[0] > asked.offset]
+    missed = current.offset - asked.offset - len(replay)  # offsets are 1 apart
+    if missed > 0:
+        go_on_from = replay[0][0] - 1 if replay else current.offset
+        return ResumePlan(missed, GAP_TRIMMED, Position(current.epoch, go_on_from), replay)
+    return ResumePlan(0, None, asked, replay)
+
+
+def split_query(query: str) -> tuple[str, str | None]:
+    """A handshake's query: (channelId, the position to resume from or None).
+
+    Faces clients send ``?{channelId}``; a pypush client that has seen positions
+    from this server reconnects with ``?{channelId}&pypush-resume=EPOCH:OFFSET`` (H2).
+    """
+    marker = "&%s=" % RESUME_PARAMETER
+    at = query.find(marker)
+    if at < 0:
+        return query, None
+    return query[:at], query[at + len(marker) :]

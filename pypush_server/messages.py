@@ -1,7 +1,7 @@
 """Push messages as frames, and JSON as the API reads it: standard JSON only, both ways.
 
-Every frame the push endpoint sends is JSON text ``{"data": message}`` (spec
-section 7), and a client parses it with ``JSON.parse``. Python's ``json``
+Every frame the push endpoint sends is JSON text ``{"data": message, "id": position}``
+(spec section 7), and a client parses it with ``JSON.parse``. Python's ``json``
 accepts and writes ``NaN``, ``Infinity`` and ``-Infinity``, which are not JSON:
 a frame holding one is dropped by every client. So a message that holds one
 (or a float too large for a double, such as ``1e999``) is refused where it
@@ -22,15 +22,22 @@ class MessageError(ValueError):
 def encode_message(message: object) -> str:
     """The wire frame of Mojarra's ``PushContext.send``: ``{"data": message}``.
 
+    (The hub sends messages with their position, ``{"data": message, "id": "E:O"}``,
+    from :func:`encode_data`; this is the frame without one.)
+    """
+    return '{"data":' + encode_data(message) + "}"
+
+
+def encode_data(message: object) -> str:
+    """``message`` as the JSON text that goes under ``"data"`` in a frame.
+
     Raises MessageError for NaN or Infinity, TypeError for what is not a JSON value.
     A lone surrogate (text JavaScript can hold, UTF-8 cannot) is written as its
     ``\\uXXXX`` escape, so the frame is UTF-8 and ``JSON.parse`` gives back the same
     UTF-16 code units.
     """
     try:
-        frame = json.dumps(
-            {"data": message}, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-        )
+        frame = json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except ValueError:
         raise MessageError(
             "the message holds NaN or Infinity, which JSON cannot carry (JSON.parse "

@@ -174,6 +174,7 @@ def make_app(
         max_queue_bytes=config.send_queue_bytes,
         max_queue_seconds=config.send_queue_seconds,
         max_sockets_per_channel=config.max_sockets_per_channel,
+        history=config.history,
     )
     app[config_key] = config
     faults = None

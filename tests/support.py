@@ -20,6 +20,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = Path(__file__).parent / "browser" / "pages"  # served by the test server under /test/
 
 
+POSITION_TAIL = re.compile(r',"id":"[A-Za-z0-9_-]{1,64}:[0-9]+"}$')
+
+
+def without_position(frame: str) -> str:
+    """A message's frame as Mojarra's server writes it: its position (spec H1) taken out."""
+    return POSITION_TAIL.sub("}", frame)
+
+
 def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str = "") -> object:
     """Poll ``condition`` from Python (immune to page.clock) until it is truthy."""
     deadline = time.monotonic() + timeout

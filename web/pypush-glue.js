@@ -118,9 +118,11 @@ function guarded(fn, call) {
  * functions Python calls with what only it knows: onmessage() (the message being
  * delivered), onopen(),
  * onerror(code, event), onclose(code[, event]); undefined where the page gave none.
+ * And ongap(missed, reason) (P4): window.pypush.ongap, looked up when a gap happens,
+ * called with (clientId, channel, missed or null, reason).
  */
 export function pageCallbacks(args) {
-  const channel = args[2];
+  const clientId = args[0], channel = args[2];
   const onopen = callback(args[3]), onmessage = callback(args[4]);
   const onerror = callback(args[5]), onclose = callback(args[6]);
   return {
@@ -130,6 +132,11 @@ export function pageCallbacks(args) {
     onclose: onclose && function (code, event) {
       // I2 passes no event: the page sees two arguments, as Mojarra calls it.
       return guarded(onclose, arguments.length > 1 ? (fn) => fn(code, channel, event) : (fn) => fn(code, channel));
+    },
+    ongap: (missed, reason) => {
+      const loader = globalThis.pypush, ongap = loader && loader.ongap;
+      if (typeof ongap !== "function") return false;
+      return guarded(ongap, (fn) => fn(clientId, channel, missed == null ? null : missed, text(reason)));
     },
   };
 }
@@ -203,10 +210,20 @@ export function newWebSocket(url) {
   try { return new globalThis.WebSocket(url); } catch (e) { return string(e && e.message); }
 }
 
+// P1: a message's position, "EPOCH:OFFSET" (pypush's server). Anything else in "id" is
+// no position: the message is delivered as a Faces server's would be.
+const POSITION = /^[A-Za-z0-9_-]{1,64}:(?:0|[1-9][0-9]{0,14})$/;
+
 /**
  * Wires a socket's events to Python: onOpen(), onFrame() with the frame parsed here and
- * held as the message being delivered (E3), onBadFrame(why, event) for what is not a
- * push message (E6), onClose(event) exactly once.
+ * held as the message being delivered (E3), onControl(text, event) for a frame meant for
+ * pypush (JSON with a "pypush" key and no "data"), onBadFrame(why, event) for what is
+ * not a push message (E6), onClose(event) exactly once.
+ *
+ * A message with a position (P1) is onFrame(offset), or onFrame(offset, epoch) when its
+ * epoch is not the one of the socket's previous positioned message: one number crosses
+ * per message, the epoch only when it changes. An offset beyond 32 bits (MicroPython
+ * carries no more) crosses as its digits, always with its epoch.
  *
  * `collect` (MicroPython only) runs Python's collector after every `budget` characters
  * of frames: what a Python callback keeps of a message stays alive until then.
@@ -218,20 +235,40 @@ export function newWebSocket(url) {
  * blocked port such as 1 or 6000): when `close` has not come graceMs after an error
  * before open, make it (1006, as Chromium reports the same failure).
  */
-export function wire(ws, onOpen, onFrame, onBadFrame, onClose, graceMs, collect, budget) {
-  let closed = false, opened = false, pending = 0;
+export function wire(ws, onOpen, onFrame, onControl, onBadFrame, onClose, graceMs, collect, budget) {
+  let closed = false, opened = false, pending = 0, epoch = null;
   ws.onopen = () => { opened = true; onOpen(); };
   ws.onmessage = (event) => {
     const frame = event.data;
     if (typeof frame !== "string") return onBadFrame("a binary frame, expected JSON text", event);
     let parsed;
     try { parsed = JSON.parse(frame); } catch (e) { return onBadFrame(string(e.message), event); }
-    if (parsed === null || typeof parsed !== "object" || !("data" in parsed)) {
+    if (parsed === null || typeof parsed !== "object") {
+      return onBadFrame('JSON without a "data" property', event);
+    }
+    if (!("data" in parsed)) {
+      if (typeof parsed.pypush === "string") return onControl(py(frame), event);
       return onBadFrame('JSON without a "data" property', event);
     }
     currentData = parsed.data;
     currentEvent = event;
-    try { onFrame(); } finally { currentData = currentEvent = null; }
+    const id = parsed.id;
+    try {
+      if (typeof id !== "string" || !POSITION.test(id)) {
+        onFrame();
+      } else {
+        const at = id.lastIndexOf(":"), offset = +id.slice(at + 1);
+        if (offset > INT32) {
+          epoch = id.slice(0, at);
+          onFrame(id.slice(at + 1), epoch);
+        } else if (epoch !== null && at === epoch.length && id.startsWith(epoch)) {
+          onFrame(offset);
+        } else {
+          epoch = id.slice(0, at);
+          onFrame(offset, epoch);
+        }
+      }
+    } finally { currentData = currentEvent = null; }
     if (collect && (pending += frame.length) >= budget) { pending = 0; collect(); }
   };
   ws.onclose = (event) => {
@@ -287,6 +324,11 @@ export function report(message, cause) {
 /** E6: a problem that stops nothing. */
 export function warn(message) {
   console.error(text(message));
+}
+
+/** P4: what the page should know of, a warning (messages lost across a reconnect). */
+export function notice(message) {
+  console.warn(text(message));
 }
 
 // -- the loader ---------------------------------------------------------------------------

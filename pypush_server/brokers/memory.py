@@ -1,5 +1,7 @@
-"""The embedded default broker: one process, the registry in a dict, pushes delivered at once."""
+"""The embedded default broker: one process, the registry in a dict, pushes delivered at once,
+each channelId's history in memory (:class:`pypush_server.history.MemoryHistory`)."""
 
+from pypush_server.history import MemoryHistory, Stored
 from pypush_server.hub import CLOSE_EXPIRED, Frame
 
 
@@ -8,9 +10,11 @@ class MemoryBroker:
         self._channel_of: dict[str, str] = {}  # channelId -> channel
         self._ids: dict[str, dict[str, None]] = {}  # channel -> its channelIds, in order
         self.hub = None
+        self.history: MemoryHistory | None = None
 
     def attach(self, hub) -> None:
         self.hub = hub
+        self.history = MemoryHistory(hub.history, hub.clock)
 
     async def start(self) -> None:
         pass
@@ -21,6 +25,7 @@ class MemoryBroker:
     async def register(self, channel: str, channel_id: str) -> None:
         self._channel_of[channel_id] = channel
         self._ids.setdefault(channel, {})[channel_id] = None
+        self.history.create(channel_id)
 
     async def channel_of(self, channel_id: str) -> str | None:
         return self._channel_of.get(channel_id)
@@ -36,12 +41,36 @@ class MemoryBroker:
         ids.pop(channel_id, None)
         if not ids:
             self._ids.pop(channel, None)
+        self.history.forget(channel_id)
         return self.hub.close_channel_id(channel_id, *CLOSE_EXPIRED)
 
     async def publish(self, channel: str, channel_id: str | None, frames: list[Frame]) -> int:
         if channel_id is not None and self._channel_of.get(channel_id) != channel:
             return 0
         return self.hub.deliver(channel, channel_id, frames)
+
+    async def publish_messages(
+        self, channel: str, channel_id: str | None, bodies: list[bytes]
+    ) -> int:
+        """Each channelId's stream gives the messages their offsets, keeps them, and the hub
+        delivers them to its sockets."""
+        if channel_id is not None:
+            if self._channel_of.get(channel_id) != channel:
+                return 0
+            targets = [channel_id]
+        else:
+            targets = list(self._ids.get(channel, ()))
+        handed = 0
+        for target in targets:
+            epoch, first = self.history.append(target, bodies)
+            handed += self.hub.deliver_messages(channel, target, epoch, first, bodies)
+        return handed
+
+    async def read_history(self, channel_id: str, after: int | None) -> Stored:
+        return self.history.read(channel_id, after)
+
+    def tick(self, now: float) -> None:
+        self.history.sweep(now)
 
     def sockets_changed(self, channel_id: str, count: int) -> None:
         pass

@@ -6,8 +6,12 @@ Keys (``pypush`` is the prefix):
 - ``pypush:channel:{name}`` (sorted set): a channel's channelIds, by registration time;
 - ``pypush:bus`` (stream): every push and expiry, in order; each process reads all of it from
   where it left off, so one that lost Redis for a while catches up instead of losing what
-  was published meanwhile; trimmed to the last ``RETENTION`` seconds. (Issue 15's per-
-  channelId history can live beside it, in streams of their own.)
+  was published meanwhile; trimmed to the last ``RETENTION`` seconds;
+- ``pypush:stream:{channelId}`` (hash: ``epoch``, ``last``, ``bytes``) and
+  ``pypush:history:{channelId}`` (stream): each channelId's position and its last messages
+  (issue 15), entry ids ``{offset}-{milliseconds}``, trimmed to the hub's history bounds
+  at each push, and gone by itself after the age bound when nothing more is pushed; so a
+  client resumes on any process;
 - ``pypush:workers`` (set) and ``pypush:worker:{id}`` (hash, channelId -> open sockets,
   expiring ``WORKER_TTL`` seconds after the process last refreshed it): who has which sockets,
   so a push can say how many sockets it went to, and a process killed with -9 stops counting
@@ -35,6 +39,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from pypush_server.brokers import BrokerUnavailable
+from pypush_server.history import Stored, new_epoch
 from pypush_server.hub import CLOSE_EXPIRED, Frame
 from pypush_server.logs import log
 
@@ -69,6 +74,82 @@ local function count(p, ids)
 end
 """
 
+_HISTORY = """
+local function trim(hkey, held, now, max_n, max_b, max_age)
+  local len = redis.call('XLEN', hkey)
+  local after, keep = '-', nil
+  while len > 0 and not keep do
+    local batch = redis.call('XRANGE', hkey, after, '+', 'COUNT', 100)
+    if #batch == 0 then break end
+    for _, e in ipairs(batch) do
+      local ms = tonumber(string.match(e[1], '-(%d+)$'))
+      if len > max_n or held > max_b or ms < now - max_age then
+        held = held - #e[2][2]
+        len = len - 1
+        after = '(' .. e[1]
+      else
+        keep = e[1]
+        break
+      end
+    end
+  end
+  if keep then
+    if after ~= '-' then redis.call('XTRIM', hkey, 'MINID', keep) end
+  else
+    redis.call('DEL', hkey)
+    held = 0
+  end
+  return held
+end
+"""
+
+PUBLISH_MESSAGES = (
+    _COUNT
+    + _HISTORY
+    + """
+local p, channel, cid = ARGV[1], ARGV[2], ARGV[3]
+local ids = ids_of(p, channel, cid)
+if cid ~= '' and #ids == 0 then return 0 end
+local now, max_n, max_b, max_age = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]),
+  tonumber(ARGV[8])
+local bodies, at = {}, 1
+for length in string.gmatch(ARGV[10], '[^,]+') do
+  local n = tonumber(length)
+  bodies[#bodies + 1] = string.sub(ARGV[11], at, at + n - 1)
+  at = at + n
+end
+local positions = {}
+for _, id in ipairs(ids) do
+  local skey, hkey = p .. ':stream:' .. id, p .. ':history:' .. id
+  local state = redis.call('HMGET', skey, 'epoch', 'last', 'bytes')
+  local epoch = state[1]
+  if not epoch then  -- a channelId registered before streams existed
+    epoch = string.sub(redis.sha1hex(ARGV[9] .. id), 1, 12)
+  end
+  local last = tonumber(state[2] or 0)
+  local held = tonumber(state[3] or 0)
+  if redis.call('EXISTS', hkey) == 0 then held = 0 end
+  local first = last + 1
+  for _, body in ipairs(bodies) do
+    last = last + 1
+    if max_n > 0 and #body <= max_b then
+      redis.call('XADD', hkey, string.format('%.0f-%.0f', last, now), 'd', body)
+      held = held + #body
+    end
+  end
+  held = trim(hkey, held, now, max_n, max_b, max_age)
+  if held > 0 then redis.call('PEXPIRE', hkey, max_age + 1000) end
+  redis.call('HSET', skey, 'epoch', epoch, 'last', string.format('%.0f', last), 'bytes', held)
+  positions[#positions + 1] = id .. ' ' .. epoch .. ' ' .. string.format('%.0f', first)
+end
+if #positions > 0 then
+  redis.call('XADD', p .. ':bus', 'MINID', '~', ARGV[4], '*', 't', 'messages', 'c', channel,
+             'i', cid, 'l', ARGV[10], 'd', ARGV[11], 'p', table.concat(positions, ','))
+end
+return count(p, ids)
+"""
+)
+
 PUBLISH = (
     _COUNT
     + """
@@ -89,6 +170,7 @@ local channel = redis.call('HGET', p .. ':ids', cid)
 if not channel then return -1 end
 redis.call('HDEL', p .. ':ids', cid)
 redis.call('ZREM', p .. ':channel:' .. channel, cid)
+redis.call('DEL', p .. ':stream:' .. cid, p .. ':history:' .. cid)
 local n = count(p, {cid})
 redis.call('XADD', p .. ':bus', 'MINID', '~', ARGV[3], '*', 't', 'expire', 'c', channel, 'i', cid)
 return n
@@ -143,6 +225,7 @@ class RedisBroker:
             self.url, socket_connect_timeout=2, socket_timeout=READ_BLOCK_MS / 1000 + 5
         )
         self._publish = self._redis.register_script(PUBLISH)
+        self._publish_messages = self._redis.register_script(PUBLISH_MESSAGES)
         self._expire = self._redis.register_script(EXPIRE)
         self._count = self._redis.register_script(COUNT)
         try:
@@ -178,6 +261,10 @@ class RedisBroker:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.hset(self._key("ids"), channel_id, channel)
                 pipe.zadd(self._key("channel:" + channel), {channel_id: time.time()})
+                pipe.hset(
+                    self._key("stream:" + channel_id),
+                    mapping={"epoch": new_epoch(), "last": 0, "bytes": 0},
+                )
                 await pipe.execute()
 
         await self._call("register a channelId", register())
@@ -218,6 +305,58 @@ class RedisBroker:
         )
         return sockets * len(frames)
 
+    async def publish_messages(
+        self, channel: str, channel_id: str | None, bodies: list[bytes]
+    ) -> int:
+        """One Lua script: each channelId's stream gives the messages their offsets and keeps
+        them, the bus carries them (once) with each channelId's positions, the sockets are
+        counted."""
+        bounds = self.hub.history
+        sockets = await self._call(
+            "send the push",
+            self._publish_messages(
+                args=[
+                    self.prefix,
+                    channel,
+                    channel_id or "",
+                    self._min_id(),
+                    int(time.time() * 1000),
+                    bounds.messages,
+                    bounds.bytes,
+                    int(bounds.seconds * 1000),
+                    uuid.uuid4().hex,
+                    ",".join(str(len(body)) for body in bodies),
+                    b"".join(bodies),
+                ]
+            ),
+        )
+        return sockets * len(bodies)
+
+    async def read_history(self, channel_id: str, after: int | None) -> Stored:
+        """The channelId's position, and the messages its history holds after ``after``."""
+
+        async def read() -> list:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hmget(self._key("stream:" + channel_id), "epoch", "last")
+                if after is not None:
+                    pipe.xrange(self._key("history:" + channel_id), min="%d-0" % (after + 1))
+                return await pipe.execute()
+
+        answers = await self._call("read the history", read())
+        epoch, last = answers[0]
+        if epoch is None:
+            return Stored(None, 0, [])
+        oldest = int((time.time() - self.hub.history.seconds) * 1000)
+        entries = []
+        for entry_id, fields in answers[1] if after is not None else ():
+            offset, ms = _id(entry_id)
+            if ms >= oldest:
+                entries.append((offset, fields[b"d"]))
+        return Stored(epoch.decode(), int(last), entries)
+
+    def tick(self, now: float) -> None:
+        """Redis trims each history at each push, and lets an idle one expire by itself."""
+
     def sockets_changed(self, channel_id: str, count: int) -> None:
         self._dirty.set()
 
@@ -254,6 +393,15 @@ class RedisBroker:
                 frames.append(Frame(data[offset:end], binary=kind_of == "b"))
                 offset = end
             self.hub.deliver(channel, channel_id, frames)
+        elif kind == b"messages":
+            bodies, offset, data = [], 0, fields[b"d"]
+            for length in filter(None, fields[b"l"].decode().split(",")):
+                end = offset + int(length)
+                bodies.append(data[offset:end])
+                offset = end
+            for target in fields[b"p"].decode().split(","):
+                target_id, epoch, first = target.split(" ")
+                self.hub.deliver_messages(channel, target_id, epoch, int(first), bodies)
         elif kind == b"expire":
             closed = self.hub.close_channel_id(channel_id, *CLOSE_EXPIRED)
             log.info("expired id %s…: closed %d sockets here", channel_id[:6], closed)

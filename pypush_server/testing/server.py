@@ -22,7 +22,7 @@ from aiohttp import web
 from pypush_build.bundle import assets_folder, write_bundle
 from pypush_server.aiohttp_app import hub_key
 from pypush_server.config import ServerConfig
-from pypush_server.messages import check_text_frame, encode_message
+from pypush_server.messages import check_text_frame
 from pypush_server.server_app import bundle_key, make_app
 from pypush_server.testing.fault_api import close_sockets, faults_key, listener_key
 from pypush_server.testing.faults import FLAP, REFUSE, SLOW_CLOSE, Listener
@@ -246,8 +246,7 @@ class PushTestServer:
 
     def send_many(self, channel: str, messages: list, channel_id: str | None = None) -> int:
         """Push each message in order, as fast as the server can; total deliveries."""
-        frames = [encode_message(message) for message in messages]
-        return self._call(self._hub.send_frames(channel, frames, channel_id))
+        return self._call(self._hub.send_many(channel, messages, channel_id))
 
     def send_raw(self, channel: str, frame: str | bytes, channel_id: str | None = None) -> int:
         """Send a frame as it is (text, or bytes as a binary frame), to try bad input.

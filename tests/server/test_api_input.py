@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from pypush_server.hub import Hub
-from tests.support import receive, run, wait_until, ws_url
+from tests.support import receive, run, wait_until, without_position, ws_url
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_a_lone_surrogate_in_a_message_is_sent_as_its_escape(server, message):
             return (await receive(socket)).data
 
     frame = run(scenario())
-    assert json.loads(frame) == {"data": json.loads(message)}
+    assert json.loads(without_position(frame)) == {"data": json.loads(message)}
     assert "\\ud800" in frame or "\\udc00" in frame  # escaped, so the frame is UTF-8
 
 

@@ -128,6 +128,7 @@ def test_any_json_value_is_pushed_as_itself_or_refused_with_400(client, value):
     assert frame.type == aiohttp.WSMsgType.TEXT
     # What JSON.parse accepts: standard JSON, nothing more, and nothing before it (ordered).
     strict = json.loads(frame.data, parse_constant=lambda name: pytest.fail(name))
+    assert ":" in strict.pop("id")  # its position (spec H1)
     assert strict == {"data": value}
 
 

@@ -3,6 +3,8 @@
 Nothing here sleeps; time moves only when a test calls ``clock.advance``.
 """
 
+import json
+
 from pypush.platform import Platform, Socket, SocketEvents
 
 
@@ -65,8 +67,18 @@ class FakeSocket(Socket):
         self.ready_state = 1
         self.events.opened()
 
-    def server_sends(self, message: object, event: object = "message-event") -> None:
-        self.events.message(message, event)
+    def server_sends(
+        self,
+        message: object,
+        event: object = "message-event",
+        offset: int | None = None,
+        epoch: str | None = None,
+    ) -> None:
+        self.events.message(offset, epoch, message, event)
+
+    def server_controls(self, **fields: object) -> None:
+        """A frame for pypush (no ``data``), as pypush's server sends after a resume."""
+        self.events.control(json.dumps(fields), "message-event")
 
     def bad_frame(self, why: str = "not JSON") -> None:
         self.events.bad_frame(why, "message-event")
@@ -86,6 +98,7 @@ class FakePlatform(Platform):
         self.sockets: list[FakeSocket] = []
         self.errors: list[tuple[str, BaseException | None]] = []
         self.warnings: list[str] = []
+        self.notices: list[str] = []
         self.has_websocket = True
         self.socket_factory_error: Exception | None = None
         self.timer_error: Exception | None = None  # set_timer raises it (a broken setTimeout)
@@ -120,6 +133,9 @@ class FakePlatform(Platform):
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 
+    def notice(self, message: str) -> None:
+        self.notices.append(message)
+
     @property
     def last_socket(self) -> FakeSocket:
         return self.sockets[-1]
@@ -143,6 +159,9 @@ class Recorder:
     def onclose(self, *args):
         self.calls.append(("close", *args))
 
+    def ongap(self, *args):
+        self.calls.append(("gap", *args))
+
     def named(self, kind: str) -> list[tuple]:
         return [call for call in self.calls if call[0] == kind]
 
@@ -152,4 +171,5 @@ class Recorder:
             "onmessage": self.onmessage,
             "onerror": self.onerror,
             "onclose": self.onclose,
+            "ongap": self.ongap,
         }

@@ -1,0 +1,234 @@
+"""Nothing lost across reconnects (issue 15): real browsers, real serve.py, on page.clock.
+
+The server here keeps 20 messages per channelId (``--history-messages 20``), so a test
+can push more than it holds. One page per engine and interpreter, its clock installed
+and paused as in test_fault_recovery.py: the client's reconnect comes when the test
+moves page time. Each test: the client receives a message (it has seen a position),
+the server refuses handshakes and drops the socket, pushes go on while the client is
+away, then the refusal ends and the client reconnects by itself.
+"""
+
+import json
+import re
+import time
+import uuid
+
+import pytest
+
+from pypush.core import reconnect_delay_ms
+from tests.browser.conftest import PushPage
+from tests.support import wait_until
+
+HISTORY = 20
+
+
+@pytest.fixture(scope="module")
+def resume_server(start_module_server):
+    return start_module_server("--no-demo-clock", "--history-messages", str(HISTORY))
+
+
+@pytest.fixture(scope="module")
+def clock_page(browser, resume_server, interpreter):
+    context = browser.new_context()
+    page = context.new_page()
+    page.clock.install()
+    push_page = PushPage(page, resume_server, interpreter).open_harness()
+    page.clock.pause_at(page.evaluate("Date.now()") + 1_000)
+    push_page.evaluate(
+        "window.gaps = []; pypush.ongap = (...args) => gaps.push(args);window.byHand = {}"
+    )
+    yield push_page
+    context.close()
+
+
+def new_id() -> str:
+    return "r-" + uuid.uuid4().hex[:8]
+
+
+class Away:
+    """A client that has seen a message, then is away while the test pushes."""
+
+    def __init__(self, page: PushPage, server) -> None:
+        self.page = page
+        self.server = server
+        self.channel = server.channel()
+        self.id = new_id()
+        page.init(self.id, self.channel)
+        page.wait_for(self.id, "open")
+        self.channel.wait_for_sockets(1)
+        self.page.page.clock.run_for(600)  # E9: stable
+
+    def first_message(self, message: object = "before") -> None:
+        self.channel.push(message)
+        self.page.wait_for(self.id, "message", 1)
+
+    def go_away(self) -> None:
+        """Refuse handshakes, drop the socket, let the immediate retry fail (E8)."""
+        self.server.fault("refuse", channel=self.channel.name)
+        self.channel.drop()
+        self.page.wait_for(self.id, "error", 1)
+        self.page.page.clock.run_for(0)  # attempt 1, refused
+        self.page.wait_for(self.id, "error", 2)
+
+    def come_back(self) -> None:
+        self.server.clear_fault("refuse", self.channel.name)
+        self.page.page.clock.run_for(reconnect_delay_ms(1))  # attempt 2
+        self.channel.wait_for_sockets(1)
+        wait_until(lambda: self.page.state(self.id) == "open", 10, "open again")
+
+    def messages(self) -> list:
+        return [call[1] for call in self.page.calls(self.id) if call[0] == "message"]
+
+    def wait_messages(self, count: int) -> list:
+        def enough() -> list | None:
+            got = self.messages()
+            return got if len(got) >= count else None
+
+        return wait_until(enough, 15, "%d messages" % count)
+
+    def urls(self) -> list[str]:
+        return self.page.evaluate(
+            "(base) => Object.keys(socketsMade).filter((u) => u.startsWith(base))",
+            self.channel.url,
+        )
+
+    def gaps(self) -> list:
+        return self.page.evaluate("(id) => gaps.filter((g) => g[0] === id)", self.id)
+
+
+def test_P3_H4_what_was_pushed_while_away_arrives_after_the_reconnect_in_order_once(
+    clock_page, resume_server
+):
+    client = Away(clock_page, resume_server)
+    client.first_message()
+    client.go_away()
+    client.channel.burst(count=12, numbered=True)  # while the client is away
+    client.come_back()
+    client.channel.push("live")
+    assert client.wait_messages(14) == ["before", *range(12), "live"]
+    # P2: every reconnect asked to resume after the one message it had delivered.
+    first, *reconnects = client.urls()
+    assert first == client.channel.url and len(reconnects) == 1
+    assert re.fullmatch(re.escape(first) + r"&pypush-resume=[A-Za-z0-9_-]{8}:1", reconnects[0])
+    assert client.gaps() == [] and clock_page.kinds(client.id).count("open") == 1
+    time.sleep(0.3)
+    assert len(client.messages()) == 14  # nothing twice
+
+
+def test_P4_H5_more_than_the_history_holds_is_a_gap_the_page_learns_of(clock_page, resume_server):
+    client = Away(clock_page, resume_server)
+    client.first_message()
+    client.go_away()
+    client.channel.burst(count=HISTORY + 5, numbered=True)  # 0..24: 20 are kept, 5 are not
+    client.come_back()
+    client.channel.push("live")
+    assert client.wait_messages(HISTORY + 2) == ["before", *range(5, HISTORY + 5), "live"]
+    assert client.gaps() == [[client.id, client.channel.name, 5, "trimmed"]]
+    notice = (
+        "faces.push: clientId '%s' on channel '%s': 5 messages pushed while it was away "
+        "could not be recovered (trimmed); it goes on with live messages"
+        % (client.id, client.channel.name)
+    )
+    wait_until(lambda: notice in clock_page.console, 10, "the console warning")
+
+
+def test_P2_a_server_that_never_sent_a_position_is_never_asked_to_resume(clock_page, resume_server):
+    """Frames without "id", as a Faces server sends them: the client reconnects as today."""
+    client = Away(clock_page, resume_server)
+    client.channel.push_raw('{"data":"as Mojarra sends it"}')
+    client.page.wait_for(client.id, "message", 1)
+    client.go_away()
+    client.come_back()
+    assert client.urls() == [client.channel.url]  # every attempt on the page's own URL
+    client.channel.push_raw('{"data":"again"}')
+    assert client.wait_messages(2) == ["as Mojarra sends it", "again"]
+    assert client.gaps() == []
+
+
+def test_P2_a_client_that_reconnects_before_its_first_message_reconnects_as_today(
+    clock_page, resume_server
+):
+    client = Away(clock_page, resume_server)
+    client.go_away()
+    client.come_back()
+    assert client.urls() == [client.channel.url]
+    client.channel.push("after")
+    assert client.wait_messages(1) == ["after"]
+
+
+def test_H1_a_client_written_like_mojarras_reads_data_and_nothing_else(clock_page, resume_server):
+    """faces.js's own onmessage: JSON.parse(event.data).data, for each frame, through a
+    reconnect of its own. It never asks to resume, so it is never sent anything else."""
+    channel = resume_server.channel()
+    key = uuid.uuid4().hex[:8]
+    connect = """([key, url]) => {
+        const got = (byHand[key] = byHand[key] || []);
+        const socket = new WebSocket(url);
+        socket.onmessage = (event) => got.push(JSON.parse(event.data).data);
+        byHand[key + 'socket'] = socket;
+    }"""
+    clock_page.evaluate(connect, [key, channel.url])
+    channel.wait_for_sockets(1)
+    channel.burst(count=3, numbered=True)
+    wait_until(lambda: len(clock_page.evaluate("(k) => byHand[k]", key)) == 3)
+    channel.drop()
+    channel.wait_for_sockets(0)
+    channel.push("while away")
+    clock_page.evaluate(connect, [key, channel.url])
+    channel.wait_for_sockets(1)
+    channel.push("after")
+    wait_until(lambda: len(clock_page.evaluate("(k) => byHand[k]", key)) == 4)
+    time.sleep(0.3)
+    assert clock_page.evaluate("(k) => byHand[k]", key) == [0, 1, 2, "after"]
+    clock_page.evaluate("(k) => byHand[k + 'socket'].close()", key)
+
+
+PYTHON_CLIENT = """
+import json
+import js
+from pypush.browser import push
+
+def record(*items):
+    js.window.pyRecord.push(json.dumps(items))
+
+push.ongap = lambda client_id, channel, missed, reason: record(
+    "gap", client_id, channel, missed, reason)
+push.init(js.window.pyArgs[0], js.window.pyArgs[1], js.window.pyArgs[2], None,
+          lambda message, channel, event: record("message", message),
+          lambda code, channel, event: js.window.pyErrors.push(code), None, None, True)
+"""
+
+
+def test_P4_the_python_face_learns_of_a_gap_through_push_ongap(clock_page, resume_server):
+    client_id = new_id()
+    channel = resume_server.channel()
+    clock_page.evaluate(
+        """([args, code]) => {
+            window.pyRecord = []; window.pyErrors = []; window.pyArgs = args;
+            return pypush.ready.then((info) => { info[info.interpreter].runPython(code); });
+        }""",
+        [[client_id, channel.url, channel.name], PYTHON_CLIENT],
+    )
+
+    def entries() -> list:
+        return [json.loads(item) for item in clock_page.evaluate("window.pyRecord")]
+
+    channel.wait_for_sockets(1)
+    clock_page.page.clock.run_for(600)
+    channel.push("before")
+    wait_until(lambda: len(entries()) == 1, 10, "the first message")
+    resume_server.fault("refuse", channel=channel.name)
+    channel.drop()
+    errors = lambda: clock_page.evaluate("window.pyErrors.length")  # noqa: E731
+    wait_until(lambda: errors() == 1, 10, "onerror")
+    clock_page.page.clock.run_for(0)  # attempt 1, refused
+    wait_until(lambda: errors() == 2, 10, "attempt 1's onerror")
+    channel.burst(count=HISTORY + 2, numbered=True)
+    resume_server.clear_fault("refuse", channel.name)
+    clock_page.page.clock.run_for(reconnect_delay_ms(1))
+    wait_until(lambda: len(entries()) == 2 + HISTORY, 15, "the replay")
+    got = entries()
+    assert got[0] == ["message", "before"]
+    assert got[1] == ["gap", client_id, channel.name, 2, "trimmed"]
+    assert [entry[1] for entry in got[2:]] == list(range(2, HISTORY + 2))
+    clock_page.evaluate("(id) => faces.push.close(id)", client_id)
