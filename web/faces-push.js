@@ -107,6 +107,17 @@
   // rewrites this line), so that its files can be cached for good under their name.
   var assets = "./";
   var at = new URL(assets, base).href;
+  // Faces resource URLs: <h:outputScript library="pypush" name="faces-push.js"/> renders
+  // .../jakarta.faces.resource/faces-push.js.xhtml?ln=pypush (FacesServlet on *.xhtml) or
+  // .../faces/jakarta.faces.resource/faces-push.js?ln=pypush (on /faces/*), maybe with &v=...
+  // There a sibling's URL keeps the suffix and the query: [before the name, suffix, query].
+  var resource = /^(.*\/(?:jakarta|javax)\.faces\.resource\/(?:[^?#]*\/)?)faces-push\.js([^\/?#]*)(\?[^#]*)?$/
+    .exec(script ? script.src : "");
+  /** The URL of an asset ("micropython/micropython.wasm": a path in the assets folder). */
+  function asset(path) {
+    if (!resource) return at + path;
+    return resource[1] + assets.replace(/^\.\//, "") + path + resource[2] + (resource[3] || "");
+  }
   var runtimes = {
     pyodide: {
       files: ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
@@ -115,8 +126,8 @@
       preload: [["modulepreload", "pyodide/pyodide.asm.mjs"], ["fetch", "pyodide/pyodide.asm.wasm"],
                 ["fetch", "pyodide/python_stdlib.zip"], ["fetch", "pyodide/pyodide-lock.json"]],
       load: async function () {
-        var module = await import(at + "pyodide/pyodide.mjs");
-        var pyodide = await failFast(module.loadPyodide({ indexURL: at + "pyodide/" }));
+        var module = await import(asset("pyodide/pyodide.mjs"));
+        var pyodide = await failFast(module.loadPyodide(await pyodideLocations()));
         pyodide.pyimport("sys").path.insert(0, "/pypush-lib");
         return { runtime: pyodide, FS: pyodide.FS, lib: "/pypush-lib/" };
       }
@@ -126,15 +137,31 @@
       package: "pypush-mpy.json",  // {path: base64 bytecode}: no compiling at start-up
       preload: [["fetch", "micropython/micropython.wasm"]],
       load: async function () {
-        var module = await import(at + "micropython/micropython.mjs");
+        var module = await import(asset("micropython/micropython.mjs"));
         // MicroPython grows its heap by itself; 1 MiB to start (its own default) keeps
         // WebAssembly memory at its 17 MB floor, where 16 MiB grew it to 20 MB (bench).
         var heapsize = Number(script && script.dataset.heapsize) || 1024 * 1024;
-        var mp = await failFast(module.loadMicroPython({ heapsize: heapsize }));
+        var mp = await failFast(module.loadMicroPython({
+          heapsize: heapsize, url: asset("micropython/micropython.wasm") }));
         return { runtime: mp, FS: mp.FS, lib: "/lib/" };  // /lib is on MicroPython's sys.path
       }
     }
   };
+
+  // Pyodide finds its files as indexURL + name. Behind Faces resource URLs a name is
+  // followed by the suffix and ?ln=: name each file instead, and make indexURL the
+  // .wasm's own URL plus "#/" (fetch drops the fragment), which is what Pyodide
+  // fetches as indexURL + "pyodide.asm.wasm".
+  async function pyodideLocations() {
+    if (!resource) return { indexURL: at + "pyodide/" };
+    var asm = await import(asset("pyodide/pyodide.asm.mjs"));
+    return {
+      indexURL: asset("pyodide/pyodide.asm.wasm") + "#/",
+      createPyodideModule: asm.default,
+      stdLibURL: asset("pyodide/python_stdlib.zip"),
+      lockFileURL: asset("pyodide/pyodide-lock.json")
+    };
+  }
 
   // Preload hints: the runtime's later files download while its first ones run.
   function preload(runtime) {
@@ -143,7 +170,7 @@
       if (nonce) link.nonce = nonce;
       link.rel = hint[0] === "modulepreload" ? "modulepreload" : "preload";
       if (hint[0] === "fetch") { link.as = "fetch"; link.crossOrigin = "anonymous"; }
-      link.href = at + hint[1];
+      link.href = asset(hint[1]);
       document.head.appendChild(link);
     });
   }
@@ -264,7 +291,7 @@
   // The same module PyScript's configurations list under js_modules (one instance
   // per page: modules are cached by URL), handed to our interpreters as pypush_glue.
   function loadGlue() {
-    return import(at + "pypush-glue.js").then(function (module) {
+    return import(asset("pypush-glue.js")).then(function (module) {
       glue = Object.assign({}, module);
     });
   }
@@ -280,8 +307,8 @@
     if (document.head) preload(runtime);
     var [loaded, files] = await Promise.all([
       runtime.load(),
-      fetch(at + runtime.package).then(function (response) {
-        if (!response.ok) throw new Error("GET " + at + runtime.package + " answered " + response.status);
+      fetch(asset(runtime.package)).then(function (response) {
+        if (!response.ok) throw new Error("GET " + asset(runtime.package) + " answered " + response.status);
         return response.json();
       }),
       loadGlue()
@@ -297,7 +324,7 @@
     var runtime = runtimes[interpreter] || { files: [], package: [] };
     var files = runtime.files.concat(runtime.package);
     var answers = await Promise.all(files.map(function (file) {
-      return fetch(at + file, { method: "HEAD" }).then(
+      return fetch(asset(file), { method: "HEAD" }).then(
         function (response) { return response.ok ? null : file + " answered " + response.status; },
         function () { return file + " could not be fetched"; });
     }));
