@@ -51,7 +51,7 @@ $(PYTHON):
 	python3 -m venv $(VENV)
 
 $(SERVE_OK): pyproject.toml | $(PYTHON)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e .
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[build]'
 	touch $@
 
 $(TEST_OK): pyproject.toml | $(PYTHON)

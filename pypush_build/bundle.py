@@ -22,6 +22,13 @@ prefix on any static file server. It holds:
 - ``pyscript/``: PyScript (``@pyscript/core``), and ``pyscript-py.json`` and
   ``pyscript-mpy.json``, PyScript configurations that use the bundled
   interpreters and fetch the ``pypush`` package.
+
+In the repository the parts come from ``web/`` and the npm runtimes the set-up
+installs there. An installed wheel has no ``web/``: it carries the parts the
+wheel's build wrote (``pypush_build/parts/``: the loader, the glue, the package's
+manifests and MicroPython, the default path), and Pyodide and PyScript come
+from the runtime wheels ``pypush[pyodide]`` and ``pypush[pyscript]`` when they
+are installed (:mod:`pypush_build.parts`). A bundle holds the runtimes there are.
 """
 
 import base64
@@ -32,10 +39,17 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-WEB = PROJECT_ROOT / "web"
+from pypush_build.parts import (
+    INSTALLED,
+    PARTS,
+    PROJECT_ROOT,
+    installed_runtime,
+    packaged_manifests,
+)
+
+WEB = PARTS if INSTALLED else PROJECT_ROOT / "web"
 PACKAGE = PROJECT_ROOT / "pypush"
-PYODIDE_DIST = WEB / "node_modules" / "pyodide"
+PYODIDE_DIST = installed_runtime("pyodide") if INSTALLED else WEB / "node_modules" / "pyodide"
 PYODIDE_FILES = (
     "pyodide.mjs",
     "pyodide.asm.mjs",
@@ -43,12 +57,24 @@ PYODIDE_FILES = (
     "python_stdlib.zip",
     "pyodide-lock.json",
 )
-MICROPYTHON_DIST = WEB / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
+MICROPYTHON_DIST = (
+    PARTS / "micropython"
+    if INSTALLED
+    else WEB / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
+)
 MICROPYTHON_FILES = ("micropython.mjs", "micropython.wasm")
-PYSCRIPT_DIST = WEB / "node_modules" / "@pyscript" / "core" / "dist"
+PYSCRIPT_DIST = (
+    installed_runtime("pyscript")
+    if INSTALLED
+    else WEB / "node_modules" / "@pyscript" / "core" / "dist"
+)
 RUNTIMES = {
-    "pyodide": (PYODIDE_DIST, PYODIDE_FILES),
-    "micropython": (MICROPYTHON_DIST, MICROPYTHON_FILES),
+    name: (dist, files)
+    for name, dist, files in (
+        ("pyodide", PYODIDE_DIST, PYODIDE_FILES),
+        ("micropython", MICROPYTHON_DIST, MICROPYTHON_FILES),
+    )
+    if dist is not None  # an installed wheel without that runtime's wheel
 }
 
 
@@ -75,6 +101,14 @@ def package_manifest() -> str:
 
 def package_sources() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
+
+
+def package_manifests() -> dict[str, str]:
+    """``pypush.json`` and ``pypush-mpy.json``: made now in the repository; an installed
+    wheel carries the ones its build made (no mpy-cross needed there)."""
+    if INSTALLED:
+        return packaged_manifests()
+    return {"pypush.json": package_manifest(), "pypush-mpy.json": compiled_manifest()}
 
 
 def compiled_manifest() -> str:
@@ -119,7 +153,7 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
             "set-up (`make setup`, or `npm ci` in web/)" % ", ".join(missing)
         )
     destination = Path(destination)
-    manifests = {"pypush.json": package_manifest(), "pypush-mpy.json": compiled_manifest()}
+    manifests = package_manifests()
     version = assets_version(manifests)
     for old in destination.glob(ASSETS_GLOB):
         if old.name != version:
@@ -161,6 +195,8 @@ def assets_folder(bundle: Path) -> str:
 
 def write_pyscript(destination: Path, url_prefix: str, version: str) -> None:
     """PyScript, the package as files, and a PyScript configuration per interpreter."""
+    if INSTALLED and PYSCRIPT_DIST is None:  # a wheel without pypush[pyscript]: no PyScript
+        return
     if not (PYSCRIPT_DIST / "core.js").is_file():
         raise BundleError("PyScript is not installed (%s); run the set-up" % PYSCRIPT_DIST)
     shutil.copytree(
@@ -180,6 +216,8 @@ def write_pyscript(destination: Path, url_prefix: str, version: str) -> None:
         ("py", "pyodide/pyodide.mjs"),
         ("mpy", "micropython/micropython.mjs"),
     ):
+        if interpreter.split("/")[0] not in RUNTIMES:  # a wheel without pypush[pyodide]
+            continue
         config = {
             "interpreter": "%s%s/%s" % (url_prefix, version, interpreter),
             "files": files,
