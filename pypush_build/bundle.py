@@ -39,6 +39,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from pypush_build.compress import compress_tree
 from pypush_build.parts import (
     INSTALLED,
     PARTS,
@@ -46,6 +47,7 @@ from pypush_build.parts import (
     installed_runtime,
     packaged_manifests,
 )
+from pypush_build.wasm_memory import WasmMemoryError, shrink_initial_memory
 
 WEB = PARTS if INSTALLED else PROJECT_ROOT / "web"
 PACKAGE = PROJECT_ROOT / "pypush"
@@ -77,6 +79,9 @@ RUNTIMES = {
     if dist is not None  # an installed wheel without that runtime's wheel
 }
 
+
+BUILD_STEPS = "micropython initial memory shrunk; .br and .gz beside each file"
+"""What the build does to the runtimes beyond copying them (part of the assets' hash)."""
 
 GLUE = "pypush-glue.js"
 """The JavaScript the Python side calls: a module the loader registers as ``pypush_glue``."""
@@ -163,6 +168,7 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
         (assets / runtime).mkdir(parents=True, exist_ok=True)
         for name in names:
             shutil.copyfile(dist / name, assets / runtime / name)
+    shrink_micropython_memory(assets / "micropython" / "micropython.wasm")
     for name, text in manifests.items():
         (assets / name).write_text(text, encoding="utf-8")
     shutil.copyfile(WEB / GLUE, assets / GLUE)
@@ -172,7 +178,17 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
     loader = loader.replace(LOADER_ASSETS, 'var assets = "./%s/";' % version)
     (destination / "faces-push.js").write_text(loader, encoding="utf-8")
     write_pyscript(destination, url_prefix or "./", version)
+    compress_tree(destination)
     return destination
+
+
+def shrink_micropython_memory(wasm: Path) -> None:
+    """MicroPython's module starts with 17 MB of memory it does not use: see wasm_memory."""
+    try:
+        data, _, _ = shrink_initial_memory(wasm.read_bytes())
+    except WasmMemoryError as exc:
+        raise BundleError("%s: %s" % (wasm, exc)) from exc
+    wasm.write_bytes(data)
 
 
 def assets_version(manifests: dict[str, str]) -> str:
@@ -184,6 +200,7 @@ def assets_version(manifests: dict[str, str]) -> str:
     for name, text in sorted(manifests.items()):
         digest.update(name.encode() + b"\0" + text.encode())
     digest.update((WEB / GLUE).read_bytes())
+    digest.update(BUILD_STEPS.encode())
     return "v-" + digest.hexdigest()[:12]
 
 

@@ -9,7 +9,9 @@ loader then finds its other files through the same resource URLs (web/faces-push
 is how PyScript pages load it (see the README).
 
 No library version folder (``pypush/1_0/``): Mojarra versions only the application's
-own ``/resources``, not a jar's. A jar is a zip with a manifest; no Java tool is needed.
+own ``/resources``, not a jar's. Nor the bundle's precompressed copies (``NAME.br``,
+``NAME.gz``): Faces serves a resource as it is, never a copy chosen by Accept-Encoding,
+so in a jar they would only weigh. A jar is a zip with a manifest; no Java tool is needed.
 """
 
 import os
@@ -44,11 +46,16 @@ def write_jar(path: Path, url_prefix: str | None = None) -> Path:
             # The manifest first, where java.util.jar.JarInputStream looks for it.
             jar.writestr(_entry("META-INF/MANIFEST.MF", stamp), manifest)
             for file in sorted(bundle.rglob("*")):
-                if file.is_file():
+                if file.is_file() and not is_compressed_copy(file):
                     name = RESOURCES + file.relative_to(bundle).as_posix()
                     jar.writestr(_entry(name, stamp), file.read_bytes())
         os.replace(partial, path)
     return path
+
+
+def is_compressed_copy(file: Path) -> bool:
+    """``NAME.br`` or ``NAME.gz`` beside ``NAME`` (pypush_build.compress)."""
+    return file.suffix in (".br", ".gz") and file.with_suffix("").is_file()
 
 
 def _entry(name: str, stamp: tuple) -> zipfile.ZipInfo:

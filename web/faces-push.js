@@ -52,16 +52,46 @@
     }
   }
 
+  // S9: a socket the page asks for before Python is live opens at once, so that its
+  // handshake overlaps the interpreter's boot. Its events are kept; when Python opens
+  // that URL, pypush-glue.js hands it the socket and the events, in order. Python
+  // still decides everything: a socket it does not take is closed after the replay.
+  var firstUrl = new Map();  // clientId -> the URL of its first init (I3)
+  var early = [];            // {clientId, url, ws, events}
+  var SCHEMES = { "ws:": "ws:", "wss:": "wss:", "http:": "ws:", "https:": "wss:" };
+  function websocketUrl(url) {  // as pypush.urls does it, after the same resolution
+    var absolute;
+    try { absolute = new URL(url, document.baseURI).href; } catch (e) { return null; }
+    var colon = absolute.indexOf(":"), scheme = SCHEMES[absolute.slice(0, colon + 1).toLowerCase()];
+    return scheme ? scheme + absolute.slice(colon + 1) : null;
+  }
+  function openEarly(clientId) {
+    var url = firstUrl.get(clientId);
+    if (typeof url !== "string" || typeof window.WebSocket !== "function") return;
+    if (early.some(function (entry) { return entry.clientId === clientId; })) return;
+    var wsUrl = websocketUrl(url), ws;
+    if (!wsUrl) return;
+    try { ws = new window.WebSocket(wsUrl); } catch (e) { return; }  // Python will say why
+    var entry = { clientId: clientId, url: wsUrl, ws: ws, events: [] };
+    ws.onopen = ws.onmessage = ws.onerror = ws.onclose = function (event) { entry.events.push(event); };
+    early.push(entry);
+  }
+
   var push = {
-    init: function (clientId) {
+    init: function (clientId, url) {
       if (api) return call("init", arguments);
-      if (typeof clientId === "string") known.add(clientId);
+      if (typeof clientId === "string") {
+        known.add(clientId);
+        if (!firstUrl.has(clientId)) firstUrl.set(clientId, url);
+      }
       pending("init", Array.prototype.slice.call(arguments));
+      if (arguments[8]) openEarly(clientId);  // I4: autoconnect
     },
     open: function (clientId) {
       if (api) return call("open", arguments);
       checkKnown(clientId);
       pending("open", [clientId]);
+      openEarly(clientId);
     },
     close: function (clientId) {
       if (api) return call("close", arguments);
@@ -200,6 +230,7 @@
             state: python.state, live_proxies: python.live_proxies };
     var calls = queue;
     queue = [];
+    glue.offerSockets(early);  // S9: taken as Python opens their URLs during the replay
     for (var i = 0; i < calls.length; i++) {
       try {
         call(calls[i][0], calls[i][1]);
@@ -207,6 +238,8 @@
         reportError(error);  // S2: one bad call must not stop the rest of the queue
       }
     }
+    glue.offerSockets(null);  // what Python did not take is closed
+    early = [];
     var info = { interpreter: interpreter };
     info[interpreter] = runtime;
     return info;

@@ -168,9 +168,35 @@ export function resolveUrl(url) {
   }
 }
 
-/** O3: window.WebSocket looked up at each call. A failure comes back as its message. */
+// S9: sockets the loader opened before Python was live, offered while it replays the
+// page's calls; each is taken by the first open of its URL, with the events it had.
+let offered = null;
+const earlyEvents = new WeakMap();
+
+/** The loader's early sockets (an array), or null to end the offer: the rest are closed. */
+export function offerSockets(list) {
+  if (list === null && offered) {
+    for (const entry of offered) {
+      if (entry.taken) continue;
+      const ws = entry.ws;
+      ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+      try { ws.close(); } catch (e) { /* closing a socket nobody uses: nothing to report */ }
+    }
+  }
+  offered = list;
+}
+
+/** O3: window.WebSocket looked up at each call (or an early socket of this URL, S9).
+ *  A failure comes back as its message. */
 export function newWebSocket(url) {
-  try { return new globalThis.WebSocket(text(url)); } catch (e) { return string(e && e.message); }
+  url = text(url);
+  const entry = offered && offered.find((e) => !e.taken && e.url === url);
+  if (entry) {
+    entry.taken = true;
+    earlyEvents.set(entry.ws, entry.events);
+    return entry.ws;
+  }
+  try { return new globalThis.WebSocket(url); } catch (e) { return string(e && e.message); }
 }
 
 /**
@@ -180,6 +206,9 @@ export function newWebSocket(url) {
  *
  * `collect` (MicroPython only) runs Python's collector after every `budget` characters
  * of frames: what a Python callback keeps of a message stays alive until then.
+ *
+ * An early socket (S9) gets its kept events replayed through these handlers, in order,
+ * in a microtask: after the core has taken the socket, before any later event.
  *
  * WebKit fires `error` but never `close` for a connection it refuses to even try (a
  * blocked port such as 1 or 6000): when `close` has not come graceMs after an error
@@ -215,6 +244,16 @@ export function wire(ws, onOpen, onFrame, onBadFrame, onClose, graceMs, collect,
       }
     }, graceMs);
   };
+  const kept = earlyEvents.get(ws);
+  if (kept) {
+    earlyEvents.delete(ws);
+    queueMicrotask(() => {
+      for (const event of kept) {
+        const handler = ws["on" + event.type];
+        if (handler) handler.call(ws, event);
+      }
+    });
+  }
 }
 
 /** Close a socket; what close() throws comes back as its text. */

@@ -71,7 +71,8 @@ def broken_bundles(tmp_path_factory, start_module_server):
     for kind, files in MISSING.items():
         bundle = write_bundle(tmp_path_factory.mktemp("broken-" + kind))
         for name in files.values():
-            (bundle / assets_folder(bundle) / name).unlink()
+            for variant in (name, name + ".br", name + ".gz"):  # and its precompressed copies
+                (bundle / assets_folder(bundle) / variant).unlink(missing_ok=True)
         mounts += ["--static", "/broken-%s/=%s" % (kind, bundle)]
     return start_module_server(*mounts)
 

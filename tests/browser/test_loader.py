@@ -62,3 +62,45 @@ def test_S8_the_loader_boots_micropython_unless_told_otherwise(browser, server):
         assert info == ["micropython", "micropython"]
     finally:
         context.close()
+
+
+def test_S9_a_socket_asked_for_before_python_is_live_opens_at_once_and_loses_nothing(
+    fresh_page, channel
+):
+    """The handshake overlaps the boot; what the server pushes meanwhile reaches onmessage,
+    in order, after onopen, once Python is live; one socket in all."""
+    fresh_page.open_harness("/test/harness.html?slowwasm=3000", wait_ready=False)
+    fresh_page.init("early", channel)  # before ready: queued, and its socket opened now
+    channel.wait_for_sockets(1)  # while Python still boots
+    settled = fresh_page.evaluate(
+        "() => { let state = 'pending'; pypush.ready.then(() => { state = 'live'; });"
+        " return new Promise((resolve) => setTimeout(() => resolve(state), 0)); }"
+    )
+    assert settled == "pending" and fresh_page.kinds("early") == []
+    for n in range(3):
+        assert channel.push("early %d" % n) == 1
+    fresh_page.wait_ready()
+    fresh_page.wait_for("early", "message", 3)
+    assert fresh_page.kinds("early") == ["open", "message", "message", "message"]
+    assert [call[1] for call in fresh_page.calls("early")[1:]] == ["early 0", "early 1", "early 2"]
+    assert fresh_page.evaluate("(url) => socketsMade[url].length", channel.url) == 1
+    # The early socket is an ordinary one now (E8: a server close, a reconnect).
+    channel.close_sockets(1011)
+    fresh_page.wait_for("early", "error")
+    channel.wait_for_sockets(1)
+    assert fresh_page.evaluate("(url) => socketsMade[url].length", channel.url) == 2
+
+
+def test_S9_an_early_socket_python_does_not_take_is_closed(fresh_page, channel):
+    """Python refuses the init (behaviors that are not an object): it opens nothing, and
+    the socket opened on the page's behalf is closed, not left open."""
+    fresh_page.open_harness("/test/harness.html?slowwasm=2000", wait_ready=False)
+    fresh_page.evaluate(
+        "([url, ch]) => faces.push.init('refused', url, ch, null, null, null, null, 42, true)",
+        [channel.url, channel.name],
+    )
+    channel.wait_for_sockets(1)
+    fresh_page.wait_ready()
+    channel.wait_for_sockets(0)
+    errors = fresh_page.evaluate("window.errors")
+    assert any("behaviors of clientId 'refused'" in e for e in errors), errors

@@ -73,3 +73,51 @@ def test_serve_caches_assets_for_good_and_revalidates_the_loader(tmp_path):
         assert status == 404 and "immutable" not in headers.get("Cache-Control", "")
     finally:
         stop_server(process)
+
+
+def test_every_compressible_file_has_brotli_and_gzip_copies_that_decompress_to_it(bundle):
+    import gzip
+
+    import brotli
+
+    folder = bundle / assets_folder(bundle)
+    for name in (
+        "micropython/micropython.wasm",
+        "micropython/micropython.mjs",
+        "pypush-mpy.json",
+        "pypush-glue.js",
+    ):
+        original = (folder / name).read_bytes()
+        assert brotli.decompress((folder / (name + ".br")).read_bytes()) == original, name
+        assert gzip.decompress((folder / (name + ".gz")).read_bytes()) == original, name
+    assert (bundle / "faces-push.js.br").is_file()
+    assert not (folder / "pyodide" / "python_stdlib.zip.br").exists()  # already compressed
+
+
+def test_micropython_starts_with_the_memory_its_static_part_needs_not_17_mb(bundle):
+    from pypush_build.wasm_memory import shrink_initial_memory
+
+    data = (bundle / assets_folder(bundle) / "micropython" / "micropython.wasm").read_bytes()
+    _, pages, again = shrink_initial_memory(data)  # already shrunk: nothing left to do
+    assert pages == again <= 8  # 64 KiB pages: at most 512 KiB at start (17 MB before)
+
+
+def test_serve_py_sends_the_precompressed_copy_with_the_original_type(tmp_path):
+    import brotli
+
+    process, base_url = start_server(tmp_path / "serve.log")
+    try:
+        loader = urllib.request.urlopen(base_url + "/pypush/faces-push.js", timeout=10).read()
+        folder = loader.decode().split('var assets = "./', 1)[1].split("/", 1)[0]
+        request = urllib.request.Request(
+            base_url + "/pypush/%s/micropython/micropython.wasm" % folder,
+            headers={"Accept-Encoding": "gzip, deflate, br"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.headers["Content-Encoding"] == "br"
+            assert response.headers["Content-Type"] == "application/wasm"
+            assert response.headers["Cache-Control"] == CACHE_FOREVER
+            body = brotli.decompress(response.read())
+        assert body.startswith(b"\0asm")
+    finally:
+        stop_server(process)

@@ -17,6 +17,19 @@
       "?ln=pypush" + (query.get("v") ? "&amp;v=" + encodeURIComponent(query.get("v")) : "");
   }
   if (query.get("nowasm")) delete window.WebAssembly;
+  // ?slowwasm=MS holds every WebAssembly instantiation back for MS (real) milliseconds,
+  // so that a test can act while Python boots (S9).
+  var slow = Number(query.get("slowwasm"));
+  if (slow) {
+    ["instantiate", "instantiateStreaming"].forEach(function (name) {
+      var original = WebAssembly[name], wait = setTimeout;
+      WebAssembly[name] = function () {
+        var args = arguments;
+        return new Promise(function (resolve) { wait(resolve, slow); })
+          .then(function () { return original.apply(WebAssembly, args); });
+      };
+    });
+  }
   document.write('<script src="' + src + '"' +
     (interpreter ? ' data-interpreter="' + interpreter + '"' : "") + "><\/script>");
 })();
