@@ -39,7 +39,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from pypush_build.compress import compress_tree
 from pypush_build.parts import (
     INSTALLED,
     PARTS,
@@ -178,6 +177,10 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
     loader = loader.replace(LOADER_ASSETS, 'var assets = "./%s/";' % version)
     (destination / "faces-push.js").write_text(loader, encoding="utf-8")
     write_pyscript(destination, url_prefix or "./", version)
+    # Imported here: the wheels' build step (pypush_build.parts) uses this module's
+    # constants and manifests only, and its build environment has no brotli.
+    from pypush_build.compress import compress_tree
+
     compress_tree(destination)
     return destination
 
