@@ -12,12 +12,13 @@ come through that same form, and a push must arrive (issue 16).
 import json
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 
 import pytest
 
 from pypush_build.jar import write_jar
 from tests.browser.conftest import PushPage
-from tests.support import wait_until
+from tests.support import PushServer, start_server, stop_server, wait_until
 
 FORMS = {
     # mapping: (path before the name, suffix after it)
@@ -32,11 +33,16 @@ RUNTIME_WASM = {
 }
 
 
-@pytest.fixture(scope="module")
-def faces_server(tmp_path_factory, start_module_server):
+@pytest.fixture(scope="session")
+def faces_server(tmp_path_factory) -> Iterator[PushServer]:
+    """serve.py with the jar as a Faces application: one per run, since the engines' tests
+    of this module do not run in one stretch."""
+    folder = tmp_path_factory.mktemp("faces")
     # The prefix is for PyScript pages, which load the jar from the container's static path.
-    jar = write_jar(tmp_path_factory.mktemp("jar") / "pypush.jar", STATIC_PREFIX)
-    return start_module_server("--no-demo-clock", "--faces-jar", str(jar))
+    jar = write_jar(folder / "pypush.jar", STATIC_PREFIX)
+    process, base_url = start_server(folder / "serve.log", "--no-demo-clock", "--faces-jar", jar)
+    yield PushServer(base_url)
+    stop_server(process)
 
 
 def requested(page: PushPage) -> list[str]:
