@@ -35,6 +35,7 @@ from bench.chart import draw
 from bench.echo import EchoServer
 from bench.machine import describe, load_average
 from bench.measure import Runner, Workload
+from bench.network import NETWORK_TARGETS, PROFILE_4G
 from bench.pages import INTERPRETERS, pages
 from bench.payloads import frame_bytes, large_message, small_message
 from bench.report import markdown
@@ -43,8 +44,14 @@ from pypush_server.testing.pytest_plugin import CHROMIUM_ARGS, CHROMIUM_NAMES
 
 # Precise (unquantised) performance.memory, and gc() for the page.
 MEMORY_ARGS = ("--enable-precise-memory-info", "--js-flags=--expose-gc")
-DEFAULTS = {"runs": 5, "messages": 20_000, "large_messages": 2_000, "probes": 200}
-QUICK = {"runs": 1, "messages": 2_000, "large_messages": 200, "probes": 50}
+DEFAULTS = {
+    "runs": 5,
+    "messages": 20_000,
+    "large_messages": 2_000,
+    "probes": 200,
+    "network_runs": 3,
+}
+QUICK = {"runs": 1, "messages": 2_000, "large_messages": 200, "probes": 50, "network_runs": 1}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -63,6 +70,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME[,NAME]",
         help="targets to run: names (js-floor, bare-pyodide, py-floor-micropython, "
         "pypush-pyodide, ...) or an interpreter (pyodide, micropython) for its three",
+    )
+    parser.add_argument(
+        "--network-runs",
+        type=int,
+        help="runs of start-up on the 4G profile (bench.network) per target (default 3, 0: none)",
     )
     parser.add_argument(
         "--heapsizes",
@@ -155,6 +167,30 @@ def main(argv: list[str] | None = None) -> int:
                     ),
                     flush=True,
                 )
+        network_names = [n for n in names if n in NETWORK_TARGETS]
+        for run in range(min(args.network_runs, args.runs)):
+            shift = run % max(len(network_names), 1)
+            for name in network_names[shift:] + network_names[:shift]:
+                began = time.monotonic()
+                try:
+                    figures = runner.run_network(name, urls[name])
+                except Exception as exc:  # record it, keep the other targets' runs
+                    traceback.print_exc()
+                    failures.append({"target": name, "run": run + 1, "error": repr(exc)})
+                    continue
+                if runs[name][run] is not None:
+                    runs[name][run].update(figures)
+                print(
+                    "4G  %d/%d %-22s %5.1f s %s"
+                    % (
+                        run + 1,
+                        args.network_runs,
+                        name,
+                        time.monotonic() - began,
+                        json.dumps({k: round(v, 1) for k, v in figures.items()}),
+                    ),
+                    flush=True,
+                )
         machine = describe(browser.version, executable, load_at_start)
         browser.close()
     report = {
@@ -166,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             "large_messages": args.large_messages,
             "large_frame_bytes": frame_bytes(workload.large),
             "probes": args.probes,
+            "network_runs": min(args.network_runs, args.runs),
+            "network_profile": PROFILE_4G,
             "probe_spacing_ms": [s * 1000 for s in workload.spacing_s],
             "chromium_args": [*CHROMIUM_ARGS, *MEMORY_ARGS],
         },

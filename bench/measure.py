@@ -27,12 +27,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.echo import EchoServer
+from bench.network import throttle
 from bench.pages import connects
 from bench.payloads import probe
 from bench.stats import percentile
 from pypush_server.testing import PushChannel, PushTestServer
 
 MB = 1e6
+# The loader's performance marks (faces-push.js: pypush:loader, :runtime, ...), ms since
+# navigation start, and when the first onopen came: where a cold start's time goes.
+PHASES_JS = """() => performance.getEntriesByType('mark')
+    .filter((m) => m.name.startsWith('pypush:'))
+    .map((m) => [m.name.slice(7), m.startTime])"""
 READY_TIMEOUT_MS = 90_000
 BURST_TIMEOUT_MS = 600_000
 POLL_MS = 100  # page polls during bursts: ~10 tasks/s, negligible against thousands of messages
@@ -80,6 +86,25 @@ class Runner:
             result["wasm_idle_mb"] = idle["wasm"] / MB
             if connects(name):
                 result.update(self._bursts_and_latency(context, page, result["heap_idle_mb"]))
+        finally:
+            context.close()
+        if connects(name):
+            self.channel.wait_for_sockets(0, timeout=30)
+        return result
+
+    def run_network(self, name: str, url: str) -> dict[str, float]:
+        """Cold and warm ready of target ``name`` on the 4G profile (bench.network)."""
+        context = self.browser.new_context()
+        try:
+            page = context.new_page()
+            throttle(context, page)
+            result = {"ready_4g_cold_ms": self._visit(page, url, name)}
+            live = page.evaluate("window.liveAt")
+            if live is not None:
+                result["live_4g_cold_ms"] = live
+            for mark, at in page.evaluate(PHASES_JS):
+                result["phase_4g_%s_ms" % mark] = at
+            result["ready_4g_warm_ms"] = self._visit(page, url, name)
         finally:
             context.close()
         if connects(name):

@@ -96,13 +96,14 @@ COMMON_JS = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 """
 
 # The bare interpreter, booted straight from the bundle's assets folder (where
-# pypush's loader boots it from too, with the same HTTP caching), nothing else.
+# pypush's loader boots it from too, with the same HTTP caching and the same initial
+# heap for MicroPython), nothing else.
 BOOT = {
     "pyodide": "const { loadPyodide } = await import('%(assets)spyodide/pyodide.mjs');"
     " const py = await loadPyodide({ indexURL: '%(assets)spyodide/' }); window.py = py;",
     "micropython": "const { loadMicroPython } ="
     " await import('%(assets)smicropython/micropython.mjs');"
-    " const py = await loadMicroPython({ heapsize: 16 * 1024 * 1024 }); window.py = py;",
+    " const py = await loadMicroPython({ heapsize: 1024 * 1024 }); window.py = py;",
 }
 
 # The Python floor: the simplest onmessage that parses and calls the handler.

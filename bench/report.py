@@ -7,6 +7,15 @@ the figure it qualifies.
 from bench.pages import connects
 
 DASH = "-"
+LABELS = {
+    "pypush-micropython": "pypush-micropython (the default)",
+    "pypush-pyodide": "pypush-pyodide (data-interpreter=pyodide; the default before)",
+}
+
+
+def label(name: str) -> str:
+    """A target's name in the tables: the default path and the former one say so."""
+    return LABELS.get(name, name)
 
 
 def cell(figure: dict | None, digits: int = 1) -> str:
@@ -67,7 +76,7 @@ def markdown(report: dict) -> str:
         ["target", "cold (new context)", "warm (same tab, cached)", "cold: pypush.ready"],
         [
             [
-                n,
+                label(n),
                 cell(results[n].get("ready_cold_ms"), 0),
                 cell(results[n].get("ready_warm_ms"), 0),
                 cell(results[n].get("live_cold_ms"), 0),
@@ -75,6 +84,54 @@ def markdown(report: dict) -> str:
             for n in names
         ],
     )
+    network = [n for n in names if results[n].get("ready_4g_cold_ms")]
+    if network:
+        profile = config.get("network_profile") or {}
+        lines += [
+            "## Ready time on a real link (ms): %d ms round trip, %.1f Mbit/s down, %.0f kbit/s up"
+            % (
+                profile.get("latency", 0),
+                profile.get("downloadThroughput", 0) * 8 / 1e6,
+                profile.get("uploadThroughput", 0) * 8 / 1e3,
+            ),
+            "",
+            "Chromium's network emulation (Lighthouse's mobile throttling), every file sent"
+            " compressed; median (min-max) of %d runs." % config.get("network_runs", 0),
+            "",
+        ]
+        lines += _table(
+            ["target", "cold", "warm", "cold: pypush.ready"],
+            [
+                [
+                    label(n),
+                    cell(results[n].get("ready_4g_cold_ms"), 0),
+                    cell(results[n].get("ready_4g_warm_ms"), 0),
+                    cell(results[n].get("live_4g_cold_ms"), 0),
+                ]
+                for n in network
+            ],
+        )
+        phases = ("loader", "glue", "package", "runtime", "python", "live")
+        timed = [n for n in network if results[n].get("phase_4g_loader_ms")]
+        if timed:
+            lines += [
+                "Where a cold start on that link goes: the loader's performance marks"
+                " (ms since navigation start; loader: its script runs; glue, package,"
+                " runtime: each downloaded and ready; python: pypush imported; live: the"
+                " page's calls replayed), then the first onopen.",
+                "",
+            ]
+            lines += _table(
+                ["target", *phases, "first onopen"],
+                [
+                    [
+                        label(n),
+                        *(cell(results[n].get("phase_4g_%s_ms" % p), 0) for p in phases),
+                        cell(results[n].get("ready_4g_cold_ms"), 0),
+                    ]
+                    for n in timed
+                ],
+            )
     lines += [
         "## Burst (%d x %.0f B, then %d x %.0f B JSON objects)"
         % (
@@ -100,7 +157,7 @@ def markdown(report: dict) -> str:
         ],
         [
             [
-                n,
+                label(n),
                 cell(results[n].get("small_msgs_per_s"), 0),
                 cell(results[n].get("small_task_us")),
                 cell(results[n].get("small_script_us")),
@@ -125,7 +182,7 @@ def markdown(report: dict) -> str:
         ["target", "p50", "p99", "max", "in-task p50", "in-task p99"],
         [
             [
-                n,
+                label(n),
                 cell(results[n].get("latency_p50_ms"), 2),
                 cell(results[n].get("latency_p99_ms"), 2),
                 cell(results[n].get("latency_max_ms"), 2),
@@ -153,7 +210,7 @@ def markdown(report: dict) -> str:
         ],
         [
             [
-                n,
+                label(n),
                 cell(results[n].get("heap_idle_mb"), 2),
                 cell(results[n].get("heap_after_small_mb"), 2),
                 cell(results[n].get("heap_after_large_mb"), 2),

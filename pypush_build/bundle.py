@@ -39,6 +39,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from pypush_build.compress import compress_tree
 from pypush_build.parts import (
     INSTALLED,
     PARTS,
@@ -46,6 +47,8 @@ from pypush_build.parts import (
     installed_runtime,
     packaged_manifests,
 )
+from pypush_build.pyodide_stdlib import COMPILED_NAME as COMPILED_STDLIB
+from pypush_build.pyodide_stdlib import StdlibError, compiled_stdlib
 from pypush_build.wasm_memory import WasmMemoryError, shrink_initial_memory
 
 WEB = PARTS if INSTALLED else PROJECT_ROOT / "web"
@@ -79,7 +82,9 @@ RUNTIMES = {
 }
 
 
-BUILD_STEPS = "micropython initial memory shrunk; .br and .gz beside each file"
+BUILD_STEPS = (
+    "micropython initial memory shrunk; pyodide stdlib byte-compiled; .br and .gz beside each file"
+)
 """What the build does to the runtimes beyond copying them (part of the assets' hash)."""
 
 GLUE = "pypush-glue.js"
@@ -168,6 +173,8 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
         for name in names:
             shutil.copyfile(dist / name, assets / runtime / name)
     shrink_micropython_memory(assets / "micropython" / "micropython.wasm")
+    if "pyodide" in RUNTIMES:  # not in a wheel without pypush[pyodide]
+        write_compiled_stdlib(assets / "pyodide" / COMPILED_STDLIB)
     for name, text in manifests.items():
         (assets / name).write_text(text, encoding="utf-8")
     shutil.copyfile(WEB / GLUE, assets / GLUE)
@@ -177,12 +184,20 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
     loader = loader.replace(LOADER_ASSETS, 'var assets = "./%s/";' % version)
     (destination / "faces-push.js").write_text(loader, encoding="utf-8")
     write_pyscript(destination, url_prefix or "./", version)
-    # Imported here: the wheels' build step (pypush_build.parts) uses this module's
-    # constants and manifests only, and its build environment has no brotli.
-    from pypush_build.compress import compress_tree
-
     compress_tree(destination)
     return destination
+
+
+def write_compiled_stdlib(target: Path) -> None:
+    """Pyodide's standard library byte-compiled (pyodide_stdlib): by Node.js here, and
+    by the runtime wheel's build in an installed wheel, which has no Node."""
+    if INSTALLED:
+        shutil.copyfile(PYODIDE_DIST / COMPILED_STDLIB, target)
+        return
+    try:
+        compiled_stdlib(PYODIDE_DIST, target)
+    except StdlibError as exc:
+        raise BundleError(str(exc)) from exc
 
 
 def shrink_micropython_memory(wasm: Path) -> None:

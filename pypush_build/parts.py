@@ -9,9 +9,14 @@ made from the pinned runtimes there and then:
   the package's manifests (source, and MicroPython bytecode) and MicroPython, in
   ``pypush_build/parts/``, and the demo pages in ``pypush_server/demo/``;
 - ``pypush-pyodide`` and ``pypush-pyscript`` (``runtimes/``, the extras
-  ``pypush[pyodide]`` and ``pypush[pyscript]``) carry Pyodide and PyScript, which
-  most of the bytes are and the default path never loads, in ``pypush_pyodide/files/``
-  and ``pypush_pyscript/files/``.
+  ``pypush[pyodide]`` and ``pypush[pyscript]``) carry Pyodide (with its standard
+  library byte-compiled, which needs Node.js) and PyScript, which most of the bytes
+  are and the default path never loads, in ``pypush_pyodide/files/`` and
+  ``pypush_pyscript/files/``.
+
+What a bundle's build does beyond copying (MicroPython's memory shrunk, ``.br`` and
+``.gz`` copies) needs no Node, so an installed pypush does it where it writes the
+bundle, and the wheels carry no compressed copies.
 
 An installed ``pypush`` then writes bundles from these (``pypush bundle``), with the
 runtimes that are installed.
@@ -83,6 +88,9 @@ def write_runtime(runtime: str, build_lib: Path) -> None:
         files.mkdir(parents=True)
         for name in bundle.PYODIDE_FILES:
             shutil.copyfile(bundle.PYODIDE_DIST / name, files / name)
+        # Its standard library byte-compiled by Pyodide under Node.js, which the
+        # installed wheel will not have (pyodide_stdlib).
+        bundle.write_compiled_stdlib(files / bundle.COMPILED_STDLIB)
     else:
         ensure_runtimes([bundle.PYSCRIPT_DIST / "core.js"])
         # What the bundle copies of PyScript (its source maps are left out there too).

@@ -123,17 +123,27 @@ ASSETS_PREFIX = BUNDLE_PREFIX + "v-"
 CACHE_FOREVER = "public, max-age=31536000, immutable"
 
 
+LOADER = BUNDLE_PREFIX + "faces-push.js"
+CACHE_LOADER = "public, max-age=600"
+"""Ten minutes: a warm visit within them fetches nothing before Python starts (not even
+a 304, a round trip on a slow link). A loader kept across an upgrade finds the new
+assets by itself (faces-push.js, currentAssets)."""
+
+
 async def cache_headers(request: web.Request, response: web.StreamResponse) -> None:
     """Warm visits load only what changed.
 
     The bundle's assets live under a folder named after their hash, so they are
-    cached for a year; everything else static (the loader, PyScript's entry,
-    the demo's files) is revalidated on each visit (a 304 when unchanged).
+    cached for a year; the loader for ten minutes; everything else static
+    (PyScript's entry, the demo's files) is revalidated on each visit (a 304 when
+    unchanged).
     """
     if request.method != "GET" or response.status != 200:
         return
     if request.path.startswith(ASSETS_PREFIX):
         response.headers["Cache-Control"] = CACHE_FOREVER
+    elif request.path == LOADER:
+        response.headers["Cache-Control"] = CACHE_LOADER
     elif request.path.startswith((BUNDLE_PREFIX, "/demo/")):
         response.headers.setdefault("Cache-Control", "no-cache")
 

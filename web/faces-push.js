@@ -137,24 +137,25 @@
   // rewrites this line), so that its files can be cached for good under their name.
   var assets = "./";
   var at = new URL(assets, base).href;
+  var LOADER_API = 1;  // what this loader expects of its assets (pypush-glue.js says its own)
   // Faces resource URLs: <h:outputScript library="pypush" name="faces-push.js"/> renders
   // .../jakarta.faces.resource/faces-push.js.xhtml?ln=pypush (FacesServlet on *.xhtml) or
   // .../faces/jakarta.faces.resource/faces-push.js?ln=pypush (on /faces/*), maybe with &v=...
-  // There a sibling's URL keeps the suffix and the query: [before the name, suffix, query].
-  var resource = /^(.*\/(?:jakarta|javax)\.faces\.resource\/(?:[^?#]*\/)?)faces-push\.js([^\/?#]*)(\?[^#]*)?$/
+  // There a sibling's URL is the same with its name in place of faces-push.js, the same
+  // suffix and query after it: resource = [the match, its suffix, its query].
+  var resource = /\/(?:jakarta|javax)\.faces\.resource\/(?:[^?#]*\/)?faces-push\.js([^\/?#]*)(\?[^#]*)?$/
     .exec(script ? script.src : "");
   /** The URL of an asset ("micropython/micropython.wasm": a path in the assets folder). */
   function asset(path) {
-    if (!resource) return at + path;
-    return resource[1] + assets.replace(/^\.\//, "") + path + resource[2] + (resource[3] || "");
+    return at + path + (resource ? resource[1] + (resource[2] || "") : "");
   }
   var runtimes = {
     pyodide: {
       files: ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
-              "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json", "pypush-glue.js"],
+              "pyodide/python_stdlib_pyc.zip", "pyodide/pyodide-lock.json", "pypush-glue.js"],
       package: "pypush.json",  // {path: source text}
       preload: [["modulepreload", "pyodide/pyodide.asm.mjs"], ["fetch", "pyodide/pyodide.asm.wasm"],
-                ["fetch", "pyodide/python_stdlib.zip"], ["fetch", "pyodide/pyodide-lock.json"]],
+                ["fetch", "pyodide/python_stdlib_pyc.zip"], ["fetch", "pyodide/pyodide-lock.json"]],
       load: async function () {
         var module = await import(asset("pyodide/pyodide.mjs"));
         var pyodide = await failFast(module.loadPyodide(await pyodideLocations()));
@@ -178,17 +179,20 @@
     }
   };
 
-  // Pyodide finds its files as indexURL + name. Behind Faces resource URLs a name is
-  // followed by the suffix and ?ln=: name each file instead, and make indexURL the
-  // .wasm's own URL plus "#/" (fetch drops the fragment), which is what Pyodide
-  // fetches as indexURL + "pyodide.asm.wasm".
+  // Where Pyodide finds its files. The standard library byte-compiled at build time:
+  // Pyodide ships it as source, whose compiling was most of its boot
+  // (pypush_build/pyodide_stdlib.py). Pyodide finds its other files as indexURL + name;
+  // behind Faces resource URLs a name is followed by the suffix and ?ln=: name each file
+  // instead, and make indexURL the .wasm's own URL plus "#/" (fetch drops the fragment),
+  // which is what Pyodide fetches as indexURL + "pyodide.asm.wasm".
   async function pyodideLocations() {
-    if (!resource) return { indexURL: at + "pyodide/" };
+    var stdLibURL = asset("pyodide/python_stdlib_pyc.zip");
+    if (!resource) return { indexURL: at + "pyodide/", stdLibURL: stdLibURL };
     var asm = await import(asset("pyodide/pyodide.asm.mjs"));
     return {
       indexURL: asset("pyodide/pyodide.asm.wasm") + "#/",
       createPyodideModule: asm.default,
-      stdLibURL: asset("pyodide/python_stdlib.zip"),
+      stdLibURL: stdLibURL,
       lockFileURL: asset("pyodide/pyodide-lock.json")
     };
   }
@@ -224,6 +228,14 @@
     });
   }
 
+  // Performance marks of the boot's phases (pypush:loader, :runtime, :package, :glue,
+  // :python, :live), for anyone who wants to see where start-up goes (python -m bench).
+  function mark(phase) {
+    if (typeof performance === "object" && performance.mark) performance.mark("pypush:" + phase);
+  }
+  function marked(phase) { return function (value) { mark(phase); return value; }; }
+  mark("loader");
+
   function start(python, runtime) {
     // Bound method proxies taken once: a fresh one per call would have to be destroyed.
     api = { init: python.init, open: python.open, close: python.close,
@@ -240,6 +252,7 @@
     }
     glue.offerSockets(null);  // what Python did not take is closed
     early = [];
+    mark("live");
     var info = { interpreter: interpreter };
     info[interpreter] = runtime;
     return info;
@@ -325,7 +338,25 @@
   // per page: modules are cached by URL), handed to our interpreters as pypush_glue.
   function loadGlue() {
     return import(asset("pypush-glue.js")).then(function (module) {
+      if (module.LOADER_API !== LOADER_API) {
+        throw new Error("the assets at " + at + " were made for another version of this " +
+          "loader (a page that kept an old faces-push.js across an upgrade): reload the page");
+      }
       glue = Object.assign({}, module);
+    });
+  }
+
+  // A browser may run a cached faces-push.js of an earlier release (it is cached for a
+  // few minutes, so that warm visits skip a round trip), whose assets folder the server
+  // no longer has. Then ask the server for today's loader and boot today's assets.
+  function currentAssets() {
+    if (!script || !script.src) return Promise.resolve(null);
+    return fetch(script.src, { cache: "no-cache" }).then(function (response) {
+      return response.ok ? response.text() : "";
+    }).then(function (text) {
+      var named = /var assets = "(\.\/v-[0-9a-f]+\/)";/.exec(text);
+      var now = named && new URL(named[1], base).href;
+      return now && now !== at ? now : null;
     });
   }
 
@@ -339,16 +370,18 @@
     if (!runtime) throw new Error("unknown data-interpreter \"" + interpreter + "\" (pyodide or micropython)");
     if (document.head) preload(runtime);
     var [loaded, files] = await Promise.all([
-      runtime.load(),
+      runtime.load().then(marked("runtime")),
       fetch(asset(runtime.package)).then(function (response) {
         if (!response.ok) throw new Error("GET " + asset(runtime.package) + " answered " + response.status);
         return response.json();
-      }),
-      loadGlue()
+      }).then(marked("package")),
+      loadGlue().then(marked("glue"))
     ]);
     writeFiles(loaded.FS, loaded.lib, files);
     loaded.runtime.registerJsModule("pypush_glue", glue);
-    return start(loaded.runtime.pyimport("pypush.browser").install(), loaded.runtime);
+    var python = loaded.runtime.pyimport("pypush.browser").install();
+    mark("python");
+    return start(python, loaded.runtime);
   }
 
   // Only on failure: name the bundle files the server does not have, since
@@ -364,7 +397,13 @@
     return answers.filter(Boolean);
   }
 
-  var ready = boot().catch(async function (cause) {
+  var ready = boot().catch(function (cause) {
+    return currentAssets().then(function (moved) {
+      if (!moved) throw cause;
+      at = moved;
+      return boot();
+    }, function () { throw cause; });
+  }).catch(async function (cause) {
     var missing = await missingFiles().catch(function () { return []; });
     bootError = new Error("pypush could not start Python from " + base + ": " +
       (cause && cause.message || cause) + (missing.length ? " (" + missing.join(", ") + ")" : ""),

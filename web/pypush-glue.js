@@ -21,6 +21,10 @@
  *   never after a round trip through Python.
  */
 
+/** The loader these assets work with (faces-push.js checks it: a cached old loader may meet
+ *  newer assets after an upgrade). Raise it when the loader's side of their contract changes. */
+export const LOADER_API = 1;
+
 // The message being delivered, and its MessageEvent: set around the one synchronous call
 // into Python that delivers it (see wire), so that nothing of it needs to cross into
 // Python unless Python asks (keyOf, dataOf, currentEvent), nor cross back: MicroPython

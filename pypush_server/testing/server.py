@@ -168,7 +168,9 @@ class PushTestServer:
         html = self._pages.get(request.match_info["name"])
         if html is None:
             raise web.HTTPNotFound()
-        return web.Response(text=html, content_type="text/html")
+        response = web.Response(text=html, content_type="text/html")
+        response.enable_compression()  # as a production server sends pages (and the bench)
+        return response
 
     def stop(self) -> None:
         """Close every socket (1001), stop listening and end the thread. Idempotent."""

@@ -56,7 +56,7 @@ def test_S4_no_jsf_global_is_created(push_page):
 MISSING = {
     "wasm": {"pyodide": "pyodide/pyodide.asm.wasm", "micropython": "micropython/micropython.wasm"},
     "runtime": {
-        "pyodide": "pyodide/python_stdlib.zip",
+        "pyodide": "pyodide/python_stdlib_pyc.zip",
         "micropython": "micropython/micropython.mjs",
     },
     "package": {"pyodide": "pypush.json", "micropython": "pypush-mpy.json"},

@@ -1,6 +1,9 @@
 """The loader on pages that include it in unusual ways (issue 18): twice, or late."""
 
+import re
 import urllib.parse
+
+import pytest
 
 from tests.support import wait_until
 
@@ -104,3 +107,29 @@ def test_S9_an_early_socket_python_does_not_take_is_closed(fresh_page, channel):
     channel.wait_for_sockets(0)
     errors = fresh_page.evaluate("window.errors")
     assert any("behaviors of clientId 'refused'" in e for e in errors), errors
+
+
+@pytest.mark.chromium_only  # Playwright's route: serve a stale loader, then today's
+def test_S10_a_cached_loader_of_an_earlier_release_boots_todays_assets(fresh_page, channel):
+    """The loader is cached for ten minutes; after an upgrade a browser may run the old
+    one, whose assets folder the server no longer has. It asks for today's loader and
+    boots today's assets instead of failing."""
+    page = fresh_page.page
+    served = {"count": 0}
+
+    def stale_then_current(route):
+        served["count"] += 1
+        response = route.fetch()
+        body = response.text()
+        if served["count"] == 1:  # what the browser kept: an earlier release's folder
+            body = re.sub(
+                r'var assets = "\./v-[0-9a-f]+/";', 'var assets = "./v-0123456789ab/";', body
+            )
+        route.fulfill(response=response, body=body)
+
+    page.route("**/pypush/faces-push.js", stale_then_current)
+    fresh_page.open_harness()
+    assert served["count"] == 2  # the stale loader, then its look at today's
+    fresh_page.init("upgraded", channel)
+    fresh_page.wait_for("upgraded", "open")
+    assert fresh_page.evaluate("window.errors") == []

@@ -175,6 +175,9 @@ def test_the_wheel_holds_the_default_path_and_the_runtime_wheels_the_rest(wheels
     ]  # fmt: skip
     pyodide = set(zipfile.ZipFile(wheels["pypush_pyodide"]).namelist())
     assert "pypush_pyodide/files/pyodide.asm.wasm" in pyodide
+    # Compiled by Pyodide under Node.js when the wheel was built: where it is installed
+    # there is no Node.
+    assert "pypush_pyodide/files/python_stdlib_pyc.zip" in pyodide
     pyscript = set(zipfile.ZipFile(wheels["pypush_pyscript"]).namelist())
     assert "pypush_pyscript/files/core.js" in pyscript
     assert not [n for n in pyscript if n.endswith(".map")]
@@ -265,6 +268,7 @@ def test_pip_install_pypush_with_its_runtimes_bundles_pyodide_and_pyscript(
     run(full_venv / "bin" / "pypush", "bundle", "out", "--url-prefix", "/b/", cwd=tmp_path)
     [assets] = (tmp_path / "out").glob("v-*")
     assert (assets / "pyodide" / "pyodide.asm.wasm").is_file()
+    assert (assets / "pyodide" / "python_stdlib_pyc.zip").is_file()
     assert (tmp_path / "out" / "pyscript" / "core.js").is_file()
     browser = launch_chromium(playwright)
     try:

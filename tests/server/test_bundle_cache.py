@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from pypush_build.bundle import assets_folder, write_bundle
-from pypush_server.server_app import CACHE_FOREVER
+from pypush_server.server_app import CACHE_FOREVER, CACHE_LOADER
 from tests.support import start_server, stop_server
 
 MPY_MAGIC = b"M\x06"  # .mpy format 6: what MicroPython 1.27 imports
@@ -59,10 +59,12 @@ def get(url: str) -> tuple[int, dict]:
         return error.code, dict(error.headers)
 
 
-def test_serve_caches_assets_for_good_and_revalidates_the_loader(tmp_path):
+def test_serve_caches_assets_for_good_and_the_loader_for_ten_minutes(tmp_path):
     process, base_url = start_server(tmp_path / "serve.log")
     try:
         status, headers = get(base_url + "/pypush/faces-push.js")
+        assert status == 200 and headers["Cache-Control"] == CACHE_LOADER == "public, max-age=600"
+        status, headers = get(base_url + "/pypush/pyscript-mpy.json")
         assert status == 200 and headers["Cache-Control"] == "no-cache"
         loader = urllib.request.urlopen(base_url + "/pypush/faces-push.js").read().decode()
         folder = loader.split('var assets = "./', 1)[1].split("/", 1)[0]
