@@ -3,6 +3,8 @@
 #   make test   set up everything the tests need (first time only) and run every test
 #   make bench  set up, then run the benchmarks (python -m bench; BENCH_ARGS='--quick')
 #   make bench-server  the server's benchmarks (python -m bench.server; BENCH_ARGS='--quick')
+#   make wheel  the wheels into dist/ (pypush, pypush-pyodide, pypush-pyscript); make jar
+#               the resource jar for Java Faces applications, dist/pypush.jar
 # Each set-up step runs again only when its inputs change (stamp files).
 
 VENV      := .venv
@@ -15,7 +17,7 @@ TEST_OK   := $(VENV)/.installed-test
 BENCH_OK  := $(VENV)/.installed-bench
 WEB_OK    := web/node_modules/.installed
 
-.PHONY: demo test soak bench bench-server setup
+.PHONY: demo test soak bench bench-server setup wheel jar
 
 demo: setup
 	$(PYTHON) serve.py --host $(HOST) --port $(PORT)
@@ -46,13 +48,21 @@ bench: setup $(BENCH_OK)
 bench-server: setup $(BENCH_OK)
 	$(PYTHON) -m bench.server $(BENCH_ARGS)
 
+# The wheels, built by pip from the set-up's runtimes (README, The wheels).
+wheel: setup
+	$(PYTHON) -m pip wheel --quiet --disable-pip-version-check --no-deps -w dist \
+		. runtimes/pyodide runtimes/pyscript
+
+jar: setup
+	$(PYTHON) serve.py bundle --jar dist/pypush.jar
+
 setup: $(SERVE_OK) $(WEB_OK)
 
 $(PYTHON):
 	python3 -m venv $(VENV)
 
 $(SERVE_OK): pyproject.toml | $(PYTHON)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e .
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[build]'
 	touch $@
 
 $(TEST_OK): pyproject.toml | $(PYTHON)

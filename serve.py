@@ -2,8 +2,10 @@
 
     python serve.py [--host 127.0.0.1] [--port 8080] [options]   serve demo, bundle, push endpoint
     python serve.py bundle DIR [--url-prefix PATH]                write the static bundle to DIR
+    python serve.py bundle --jar FILE [--url-prefix PATH]         ... or a Faces resource jar
 
-The options and what they do live in :mod:`pypush_server.cli`.
+The options and what they do live in :mod:`pypush_server.cli`; an installed wheel has the
+same as ``pypush serve`` and ``pypush bundle``.
 """
 
 import sys

@@ -22,6 +22,13 @@ prefix on any static file server. It holds:
 - ``pyscript/``: PyScript (``@pyscript/core``), and ``pyscript-py.json`` and
   ``pyscript-mpy.json``, PyScript configurations that use the bundled
   interpreters and fetch the ``pypush`` package.
+
+In the repository the parts come from ``web/`` and the npm runtimes the set-up
+installs there. An installed wheel has no ``web/``: it carries the parts the
+wheel's build wrote (``pypush_build/parts/``: the loader, the glue, the package's
+manifests and MicroPython, the default path), and Pyodide and PyScript come
+from the runtime wheels ``pypush[pyodide]`` and ``pypush[pyscript]`` when they
+are installed (:mod:`pypush_build.parts`). A bundle holds the runtimes there are.
 """
 
 import base64
@@ -33,14 +40,20 @@ import tempfile
 from pathlib import Path
 
 from pypush_build.compress import compress_tree
+from pypush_build.parts import (
+    INSTALLED,
+    PARTS,
+    PROJECT_ROOT,
+    installed_runtime,
+    packaged_manifests,
+)
 from pypush_build.pyodide_stdlib import COMPILED_NAME as COMPILED_STDLIB
 from pypush_build.pyodide_stdlib import StdlibError, compiled_stdlib
 from pypush_build.wasm_memory import WasmMemoryError, shrink_initial_memory
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-WEB = PROJECT_ROOT / "web"
+WEB = PARTS if INSTALLED else PROJECT_ROOT / "web"
 PACKAGE = PROJECT_ROOT / "pypush"
-PYODIDE_DIST = WEB / "node_modules" / "pyodide"
+PYODIDE_DIST = installed_runtime("pyodide") if INSTALLED else WEB / "node_modules" / "pyodide"
 PYODIDE_FILES = (
     "pyodide.mjs",
     "pyodide.asm.mjs",
@@ -48,12 +61,24 @@ PYODIDE_FILES = (
     "python_stdlib.zip",
     "pyodide-lock.json",
 )
-MICROPYTHON_DIST = WEB / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
+MICROPYTHON_DIST = (
+    PARTS / "micropython"
+    if INSTALLED
+    else WEB / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
+)
 MICROPYTHON_FILES = ("micropython.mjs", "micropython.wasm")
-PYSCRIPT_DIST = WEB / "node_modules" / "@pyscript" / "core" / "dist"
+PYSCRIPT_DIST = (
+    installed_runtime("pyscript")
+    if INSTALLED
+    else WEB / "node_modules" / "@pyscript" / "core" / "dist"
+)
 RUNTIMES = {
-    "pyodide": (PYODIDE_DIST, PYODIDE_FILES),
-    "micropython": (MICROPYTHON_DIST, MICROPYTHON_FILES),
+    name: (dist, files)
+    for name, dist, files in (
+        ("pyodide", PYODIDE_DIST, PYODIDE_FILES),
+        ("micropython", MICROPYTHON_DIST, MICROPYTHON_FILES),
+    )
+    if dist is not None  # an installed wheel without that runtime's wheel
 }
 
 
@@ -85,6 +110,14 @@ def package_manifest() -> str:
 
 def package_sources() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
+
+
+def package_manifests() -> dict[str, str]:
+    """``pypush.json`` and ``pypush-mpy.json``: made now in the repository; an installed
+    wheel carries the ones its build made (no mpy-cross needed there)."""
+    if INSTALLED:
+        return packaged_manifests()
+    return {"pypush.json": package_manifest(), "pypush-mpy.json": compiled_manifest()}
 
 
 def compiled_manifest() -> str:
@@ -129,7 +162,7 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
             "set-up (`make setup`, or `npm ci` in web/)" % ", ".join(missing)
         )
     destination = Path(destination)
-    manifests = {"pypush.json": package_manifest(), "pypush-mpy.json": compiled_manifest()}
+    manifests = package_manifests()
     version = assets_version(manifests)
     for old in destination.glob(ASSETS_GLOB):
         if old.name != version:
@@ -140,10 +173,8 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
         for name in names:
             shutil.copyfile(dist / name, assets / runtime / name)
     shrink_micropython_memory(assets / "micropython" / "micropython.wasm")
-    try:
-        compiled_stdlib(PYODIDE_DIST, assets / "pyodide" / COMPILED_STDLIB)
-    except StdlibError as exc:
-        raise BundleError(str(exc)) from exc
+    if "pyodide" in RUNTIMES:  # not in a wheel without pypush[pyodide]
+        write_compiled_stdlib(assets / "pyodide" / COMPILED_STDLIB)
     for name, text in manifests.items():
         (assets / name).write_text(text, encoding="utf-8")
     shutil.copyfile(WEB / GLUE, assets / GLUE)
@@ -155,6 +186,18 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
     write_pyscript(destination, url_prefix or "./", version)
     compress_tree(destination)
     return destination
+
+
+def write_compiled_stdlib(target: Path) -> None:
+    """Pyodide's standard library byte-compiled (pyodide_stdlib): by Node.js here, and
+    by the runtime wheel's build in an installed wheel, which has no Node."""
+    if INSTALLED:
+        shutil.copyfile(PYODIDE_DIST / COMPILED_STDLIB, target)
+        return
+    try:
+        compiled_stdlib(PYODIDE_DIST, target)
+    except StdlibError as exc:
+        raise BundleError(str(exc)) from exc
 
 
 def shrink_micropython_memory(wasm: Path) -> None:
@@ -187,6 +230,8 @@ def assets_folder(bundle: Path) -> str:
 
 def write_pyscript(destination: Path, url_prefix: str, version: str) -> None:
     """PyScript, the package as files, and a PyScript configuration per interpreter."""
+    if INSTALLED and PYSCRIPT_DIST is None:  # a wheel without pypush[pyscript]: no PyScript
+        return
     if not (PYSCRIPT_DIST / "core.js").is_file():
         raise BundleError("PyScript is not installed (%s); run the set-up" % PYSCRIPT_DIST)
     shutil.copytree(
@@ -206,6 +251,8 @@ def write_pyscript(destination: Path, url_prefix: str, version: str) -> None:
         ("py", "pyodide/pyodide.mjs"),
         ("mpy", "micropython/micropython.mjs"),
     ):
+        if interpreter.split("/")[0] not in RUNTIMES:  # a wheel without pypush[pyodide]
+            continue
         config = {
             "interpreter": "%s%s/%s" % (url_prefix, version, interpreter),
             "files": files,

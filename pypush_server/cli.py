@@ -2,6 +2,10 @@
 
     python serve.py [--host 127.0.0.1] [--port 8080] [options]   serve demo, bundle, push endpoint
     python serve.py bundle DIR [--url-prefix PATH]                write the static bundle to DIR
+    python serve.py bundle --jar FILE [--url-prefix PATH]         write it as a Faces resource jar
+
+An installed wheel has the same as the ``pypush`` command (:func:`pypush`):
+``pypush serve [options]`` and ``pypush bundle DIR`` / ``pypush bundle --jar FILE``.
 
 The server prints ``pypush serving on http://HOST:PORT/`` once it listens
 (``--port 0`` picks a free port). Ctrl-C (or SIGTERM) closes every socket with
@@ -44,6 +48,7 @@ async def serve(
     bundle_dir: Path | None = None,
     reuse_port: bool = False,
     ready_line: str = "pypush serving on http://%s:%d/",
+    faces_jar: Path | None = None,
 ) -> None:
     # Imported here so that `serve.py bundle` needs nothing beyond the standard library.
     from pypush_server.hub import Hub
@@ -65,6 +70,10 @@ async def serve(
         if bundle_dir is None:  # the build step, before the server starts
             bundle_dir = write_bundle(Path(folder), url_prefix="/pypush/")
         app = make_app(config, bundle_dir=bundle_dir, static=static, hub=hub)
+        if faces_jar is not None:
+            from pypush_server.testing.faces_resources import add_faces_routes
+
+            add_faces_routes(app, faces_jar)
         await _run(app, host, port, reuse_port, ready_line)
 
 
@@ -217,11 +226,19 @@ def _log_exposure(config) -> None:
         log.warning("fault injection is on (--faults): a test tool, not for production")
 
 
-def _bundle(argv: list[str]) -> int:
+def _bundle(argv: list[str], prog: str = "serve.py bundle") -> int:
     parser = argparse.ArgumentParser(
-        prog="serve.py bundle", description="Write the static pypush bundle."
+        prog=prog,
+        description="Write the static pypush bundle to DIR, or as a Faces resource jar.",
     )
-    parser.add_argument("directory", type=Path)
+    parser.add_argument("directory", type=Path, nargs="?", metavar="DIR")
+    parser.add_argument(
+        "--jar",
+        type=Path,
+        metavar="FILE",
+        help="write the bundle as a resource jar (META-INF/resources/pypush/...) for a Java "
+        'Faces application\'s WEB-INF/lib: <h:outputScript library="pypush" name="faces-push.js"/>',
+    )
     parser.add_argument(
         "--url-prefix",
         metavar="PATH",
@@ -229,27 +246,54 @@ def _bundle(argv: list[str]) -> int:
         "for its PyScript configurations; without it they suit pages in the bundle folder",
     )
     args = parser.parse_args(argv)
+    if args.directory is None and args.jar is None:
+        parser.error("give DIR, --jar FILE, or both")
     prefix = args.url_prefix
     if prefix is not None and not prefix.endswith("/"):
         prefix += "/"
     try:
-        out = write_bundle(args.directory, prefix)
+        if args.directory is not None:
+            out = write_bundle(args.directory, prefix)
+            print("bundle written to %s (entry: %s)" % (out, out / "faces-push.js"))
+        if args.jar is not None:
+            from pypush_build.jar import write_jar
+
+            print("resource jar written to %s (library pypush)" % write_jar(args.jar, prefix))
     except BundleError as exc:
-        print("serve.py bundle: %s" % exc, file=sys.stderr)
+        print("%s: %s" % (prog, exc), file=sys.stderr)
         return 1
-    print("bundle written to %s (entry: %s)" % (out, out / "faces-push.js"))
     return 0
 
 
-def parse_serve_args(argv: list[str]) -> tuple[argparse.Namespace, "ServerConfig"]:
+def pypush(argv: list[str] | None = None) -> int:
+    """The ``pypush`` command an installed wheel has: serve.py's two commands, by name."""
+    argv = sys.argv[1:] if argv is None else argv
+    usage = (
+        "usage: pypush serve [--host HOST] [--port PORT] [options]  (pypush serve --help)\n"
+        "       pypush bundle DIR [--url-prefix PATH] [--jar FILE]  (pypush bundle --help)\n"
+    )
+    if argv[:1] == ["serve"]:
+        return main(argv[1:], prog="pypush serve")
+    if argv[:1] == ["bundle"]:
+        return _bundle(argv[1:], prog="pypush bundle")
+    if argv[:1] in (["-h"], ["--help"]):
+        print(usage, end="")
+        return 0
+    print(usage + "pypush: say serve or bundle", file=sys.stderr)
+    return 2
+
+
+def parse_serve_args(
+    argv: list[str], prog: str = "serve.py"
+) -> tuple[argparse.Namespace, "ServerConfig"]:
     """serve.py's options, and the server configuration they make."""
     from pypush_server.config import ServerConfig
 
     defaults = ServerConfig()
     parser = argparse.ArgumentParser(
-        prog="serve.py",
+        prog=prog,
         description="Serve the pypush demo, bundle and push endpoint. "
-        "`serve.py bundle DIR` writes the static bundle instead.",
+        "`serve.py bundle DIR` (`pypush bundle DIR`) writes the static bundle instead.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
@@ -260,6 +304,13 @@ def parse_serve_args(argv: list[str]) -> tuple[argparse.Namespace, "ServerConfig
         default=[],
         type=_static_mount,
         help="also serve the files of DIR under PREFIX (your own pages, for example)",
+    )
+    parser.add_argument(
+        "--faces-jar",
+        metavar="JAR",
+        type=Path,
+        help="also serve JAR (pypush bundle --jar) as a Java Faces application at /faces-app/ "
+        "serves it: resource URLs of both mappings, and the container's static files (tests)",
     )
     parser.add_argument(
         "--allow-origin",
@@ -435,10 +486,10 @@ def parse_serve_args(argv: list[str]) -> tuple[argparse.Namespace, "ServerConfig
     return args, config
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], prog: str = "serve.py") -> int:
     if argv[:1] == ["bundle"]:
         return _bundle(argv[1:])
-    args, config = parse_serve_args(argv)
+    args, config = parse_serve_args(argv, prog)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     if not args.worker:
         _log_exposure(config)
@@ -457,13 +508,14 @@ def main(argv: list[str]) -> int:
                 ready_line="worker listening on %s:%d"
                 if args.worker
                 else "pypush serving on http://%s:%d/",
+                faces_jar=args.faces_jar,
             )
         )
     except BundleError as exc:
-        print("serve.py: %s" % exc, file=sys.stderr)
+        print("%s: %s" % (prog, exc), file=sys.stderr)
         return 1
     except ConnectionError as exc:  # Redis unreachable at start-up
-        print("serve.py: %s" % exc, file=sys.stderr)
+        print("%s: %s" % (prog, exc), file=sys.stderr)
         return 1
     return 0
 

@@ -32,6 +32,8 @@ from pypush_server.testing.fault_api import faults_key
 from pypush_server.testing.faults import Faults
 
 DEMO = Path(__file__).resolve().parent.parent / "web" / "demo"
+if not DEMO.is_dir():  # an installed wheel: its build put the demo in this package
+    DEMO = Path(__file__).resolve().parent / "demo"
 DEMO_CHANNELS = ("clock", "chat")
 CHAT_MAX_CHARS = 500
 

@@ -138,6 +138,17 @@
   var assets = "./";
   var at = new URL(assets, base).href;
   var LOADER_API = 1;  // what this loader expects of its assets (pypush-glue.js says its own)
+  // Faces resource URLs: <h:outputScript library="pypush" name="faces-push.js"/> renders
+  // .../jakarta.faces.resource/faces-push.js.xhtml?ln=pypush (FacesServlet on *.xhtml) or
+  // .../faces/jakarta.faces.resource/faces-push.js?ln=pypush (on /faces/*), maybe with &v=...
+  // There a sibling's URL is the same with its name in place of faces-push.js, the same
+  // suffix and query after it: resource = [the match, its suffix, its query].
+  var resource = /\/(?:jakarta|javax)\.faces\.resource\/(?:[^?#]*\/)?faces-push\.js([^\/?#]*)(\?[^#]*)?$/
+    .exec(script ? script.src : "");
+  /** The URL of an asset ("micropython/micropython.wasm": a path in the assets folder). */
+  function asset(path) {
+    return at + path + (resource ? resource[1] + (resource[2] || "") : "");
+  }
   var runtimes = {
     pyodide: {
       files: ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
@@ -146,11 +157,8 @@
       preload: [["modulepreload", "pyodide/pyodide.asm.mjs"], ["fetch", "pyodide/pyodide.asm.wasm"],
                 ["fetch", "pyodide/python_stdlib_pyc.zip"], ["fetch", "pyodide/pyodide-lock.json"]],
       load: async function () {
-        var module = await import(at + "pyodide/pyodide.mjs");
-        // The standard library byte-compiled at build time: Pyodide ships it as source,
-        // whose compiling was most of its boot (pypush_build/pyodide_stdlib.py).
-        var pyodide = await failFast(module.loadPyodide({
-          indexURL: at + "pyodide/", stdLibURL: at + "pyodide/python_stdlib_pyc.zip" }));
+        var module = await import(asset("pyodide/pyodide.mjs"));
+        var pyodide = await failFast(module.loadPyodide(await pyodideLocations()));
         pyodide.pyimport("sys").path.insert(0, "/pypush-lib");
         return { runtime: pyodide, FS: pyodide.FS, lib: "/pypush-lib/" };
       }
@@ -160,15 +168,34 @@
       package: "pypush-mpy.json",  // {path: base64 bytecode}: no compiling at start-up
       preload: [["fetch", "micropython/micropython.wasm"]],
       load: async function () {
-        var module = await import(at + "micropython/micropython.mjs");
+        var module = await import(asset("micropython/micropython.mjs"));
         // MicroPython grows its heap by itself; 1 MiB to start (its own default) keeps
         // WebAssembly memory at its 17 MB floor, where 16 MiB grew it to 20 MB (bench).
         var heapsize = Number(script && script.dataset.heapsize) || 1024 * 1024;
-        var mp = await failFast(module.loadMicroPython({ heapsize: heapsize }));
+        var mp = await failFast(module.loadMicroPython({
+          heapsize: heapsize, url: asset("micropython/micropython.wasm") }));
         return { runtime: mp, FS: mp.FS, lib: "/lib/" };  // /lib is on MicroPython's sys.path
       }
     }
   };
+
+  // Where Pyodide finds its files. The standard library byte-compiled at build time:
+  // Pyodide ships it as source, whose compiling was most of its boot
+  // (pypush_build/pyodide_stdlib.py). Pyodide finds its other files as indexURL + name;
+  // behind Faces resource URLs a name is followed by the suffix and ?ln=: name each file
+  // instead, and make indexURL the .wasm's own URL plus "#/" (fetch drops the fragment),
+  // which is what Pyodide fetches as indexURL + "pyodide.asm.wasm".
+  async function pyodideLocations() {
+    var stdLibURL = asset("pyodide/python_stdlib_pyc.zip");
+    if (!resource) return { indexURL: at + "pyodide/", stdLibURL: stdLibURL };
+    var asm = await import(asset("pyodide/pyodide.asm.mjs"));
+    return {
+      indexURL: asset("pyodide/pyodide.asm.wasm") + "#/",
+      createPyodideModule: asm.default,
+      stdLibURL: stdLibURL,
+      lockFileURL: asset("pyodide/pyodide-lock.json")
+    };
+  }
 
   // Preload hints: the runtime's later files download while its first ones run.
   function preload(runtime) {
@@ -177,7 +204,7 @@
       if (nonce) link.nonce = nonce;
       link.rel = hint[0] === "modulepreload" ? "modulepreload" : "preload";
       if (hint[0] === "fetch") { link.as = "fetch"; link.crossOrigin = "anonymous"; }
-      link.href = at + hint[1];
+      link.href = asset(hint[1]);
       document.head.appendChild(link);
     });
   }
@@ -310,7 +337,7 @@
   // The same module PyScript's configurations list under js_modules (one instance
   // per page: modules are cached by URL), handed to our interpreters as pypush_glue.
   function loadGlue() {
-    return import(at + "pypush-glue.js").then(function (module) {
+    return import(asset("pypush-glue.js")).then(function (module) {
       if (module.LOADER_API !== LOADER_API) {
         throw new Error("the assets at " + at + " were made for another version of this " +
           "loader (a page that kept an old faces-push.js across an upgrade): reload the page");
@@ -344,8 +371,8 @@
     if (document.head) preload(runtime);
     var [loaded, files] = await Promise.all([
       runtime.load().then(marked("runtime")),
-      fetch(at + runtime.package).then(function (response) {
-        if (!response.ok) throw new Error("GET " + at + runtime.package + " answered " + response.status);
+      fetch(asset(runtime.package)).then(function (response) {
+        if (!response.ok) throw new Error("GET " + asset(runtime.package) + " answered " + response.status);
         return response.json();
       }).then(marked("package")),
       loadGlue().then(marked("glue"))
@@ -363,7 +390,7 @@
     var runtime = runtimes[interpreter] || { files: [], package: [] };
     var files = runtime.files.concat(runtime.package);
     var answers = await Promise.all(files.map(function (file) {
-      return fetch(at + file, { method: "HEAD" }).then(
+      return fetch(asset(file), { method: "HEAD" }).then(
         function (response) { return response.ok ? null : file + " answered " + response.status; },
         function () { return file + " could not be fetched"; });
     }));

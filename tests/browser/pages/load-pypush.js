@@ -2,10 +2,20 @@
 // (data-interpreter="pyodide"), the loader's default (MicroPython) otherwise. A parser-blocking script
 // may document.write the tag, so the loader runs exactly as a static tag would.
 // ?bundle=/other/ loads the bundle from another folder (S5's broken bundles);
-// ?nowasm=1 takes WebAssembly away first, on any engine (S5).
+// ?nowasm=1 takes WebAssembly away first, on any engine (S5);
+// ?faces=suffix or ?faces=prefix loads it from the resource jar as a Faces application
+// renders <h:outputScript library="pypush" name="faces-push.js"/> (serve.py --faces-jar),
+// FacesServlet mapped to *.xhtml or to /faces/*; ?v=VERSION adds &v=VERSION as Faces may.
 (function () {
   var query = new URLSearchParams(location.search);
   var interpreter = query.get("interpreter");
+  var faces = query.get("faces");
+  var src = (query.get("bundle") || "/pypush/") + "faces-push.js";
+  if (faces) {
+    src = "/faces-app/" + (faces === "prefix" ? "faces/jakarta.faces.resource/faces-push.js"
+                                              : "jakarta.faces.resource/faces-push.js.xhtml") +
+      "?ln=pypush" + (query.get("v") ? "&amp;v=" + encodeURIComponent(query.get("v")) : "");
+  }
   if (query.get("nowasm")) delete window.WebAssembly;
   // ?slowwasm=MS holds every WebAssembly instantiation back for MS (real) milliseconds,
   // so that a test can act while Python boots (S9).
@@ -20,6 +30,6 @@
       };
     });
   }
-  document.write('<script src="' + (query.get("bundle") || "/pypush/") + 'faces-push.js"' +
+  document.write('<script src="' + src + '"' +
     (interpreter ? ' data-interpreter="' + interpreter + '"' : "") + "><\/script>");
 })();
