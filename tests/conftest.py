@@ -4,9 +4,14 @@ from pathlib import Path
 
 import pytest
 
+from pypush_build.compress import cache_dir
 from tests.support import PushServer, start_server, stop_server
 
 pytest_plugins = ["pytester"]
+
+# pytester gives the test runs it starts a HOME of their own: they keep the bundle's
+# compressed copies where this run does, instead of compressing everything again.
+os.environ.setdefault("PYPUSH_CACHE", str(cache_dir().parent))
 
 ENGINES = ("chromium", "webkit", "firefox")
 

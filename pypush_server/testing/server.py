@@ -9,6 +9,7 @@ method is synchronous and thread-safe. The pytest plugin
 
 import asyncio
 import dataclasses
+import logging
 import tempfile
 import threading
 import time
@@ -26,6 +27,8 @@ from pypush_server.messages import check_text_frame
 from pypush_server.server_app import bundle_key, make_app
 from pypush_server.testing.fault_api import close_sockets, faults_key, listener_key
 from pypush_server.testing.faults import FLAP, REFUSE, SLOW_CLOSE, Listener
+
+log = logging.getLogger(__name__)
 
 START_TIMEOUT = 30
 PAGES_PREFIX = "/pages/"
@@ -117,6 +120,17 @@ class PushTestServer:
         """
         if self._thread is not None:
             raise RuntimeError("the push test server is already running")
+        # The bundle first, with no time limit: a first build compresses every file (a
+        # minute or more on a fresh machine, with Pyodide); START_TIMEOUT is for listening.
+        bundle_dir = self._bundle_dir
+        if bundle_dir is None:  # a bundle of its own, removed at stop()
+            self._temporary = tempfile.TemporaryDirectory(prefix="pypush-bundle-")
+            try:
+                bundle_dir = write_bundle(Path(self._temporary.name), url_prefix="/pypush/")
+            except BaseException:
+                self._temporary.cleanup()
+                self._temporary = None
+                raise
         loop = asyncio.new_event_loop()
         started = threading.Event()
         failures: list[BaseException] = []
@@ -125,7 +139,7 @@ class PushTestServer:
         def serve() -> None:
             asyncio.set_event_loop(loop)
             try:
-                loop.run_until_complete(self._start_app())
+                loop.run_until_complete(self._start_app(bundle_dir))
             except BaseException as exc:  # handed to start(), which raises it
                 failures.append(exc)
                 loop.run_until_complete(self._abandon_app())
@@ -148,7 +162,10 @@ class PushTestServer:
 
     def _end_thread(self) -> None:
         self._thread.join(10)
-        self._loop.close()
+        if self._thread.is_alive():  # stuck: leave its loop to it (closing it would raise)
+            log.warning("the push test server's thread did not end within 10 s")
+        else:
+            self._loop.close()
         if self._temporary is not None:
             self._temporary.cleanup()
             self._temporary = None
@@ -159,11 +176,7 @@ class PushTestServer:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    async def _start_app(self) -> None:
-        bundle_dir = self._bundle_dir
-        if bundle_dir is None:  # the build step: a bundle of its own, removed at stop()
-            self._temporary = tempfile.TemporaryDirectory(prefix="pypush-bundle-")
-            bundle_dir = write_bundle(Path(self._temporary.name), url_prefix="/pypush/")
+    async def _start_app(self, bundle_dir: Path) -> None:
         app = make_app(self.config, bundle_dir=bundle_dir)
         app.router.add_get(PAGES_PREFIX + "{name:.+}", self._page)
         self._app = app
