@@ -15,6 +15,14 @@ has seen positions, and never otherwise, its reconnects ask the server to resume
 after the last message it delivered; the server replays what was missed, or says
 what it could not recover, which the page learns of as a *gap* (P4). Against a
 server that never sent a position (a Faces server) nothing of this ever happens.
+
+Connectivity (issue 20, spec section 4b): the host reports what the browser says of
+the network (``offline``/``online``) and of the page (shown again after being hidden,
+or restored from the back/forward cache); the core decides what follows. Offline, no
+attempt is made or counted (N1); online again, or back on the page, a waiting client
+reconnects at once (N2, N3). A socket whose server announced heartbeats (only
+pypush's, only on a socket that asked to resume) and that hears nothing for the
+announced interval plus a grace is treated as dead and replaced (N4).
 """
 
 import json
@@ -37,10 +45,17 @@ RESUME_PARAMETER = "pypush-resume"
 GAP_STREAM_CHANGED = "stream-changed"
 """P5: the server's stream changed under an open socket, unannounced."""
 
+HEARTBEAT_GRACE_MIN_MS = 1000
+"""N4: the grace past the announced heartbeat interval is half the interval, at least this."""
+
+MAX_HEARTBEAT_MS = 24 * 3600 * 1000
+"""N4: an announced interval beyond a day (or not a positive integer) is no announcement."""
+
 _EPOCH_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 CODE_NO_WEBSOCKET = -1
 CODE_NORMAL = 1000
+CODE_ABNORMAL = 1006
 CODE_POLICY_VIOLATION = 1008
 REASON_EXPIRED = "Expired"
 
@@ -49,6 +64,7 @@ CONNECTING = "connecting"
 OPEN = "open"
 WAITING = "waiting"  # a reconnect timer is pending
 CLOSING = "closing"  # close() was called; waiting for the socket's close event
+OFFLINE = "offline"  # N1: no socket and no timer; the next attempt waits for the network
 ENDED = "ended"
 
 
@@ -59,6 +75,24 @@ def _noop(*args: object) -> None:
 def reconnect_delay_ms(attempt: int) -> int:
     """Delay before reconnect attempt ``attempt + 1`` (E8: 500 ms times n, from 0)."""
     return RECONNECT_INTERVAL_MS * attempt
+
+
+def heartbeat_deadline_ms(interval_ms: int) -> int:
+    """N4: the silence after which a socket whose server sends heartbeats every
+    ``interval_ms`` is dead: the interval plus a grace of half of it (at least 1 s)."""
+    return interval_ms + max(interval_ms // 2, HEARTBEAT_GRACE_MIN_MS)
+
+
+def announced_heartbeat(value: object) -> int | None:
+    """The interval a ``resume`` frame's ``heartbeat`` announces (ms), or None when it is none."""
+    if type(value) is not int or value < 1 or value > MAX_HEARTBEAT_MS:
+        return None
+    return value
+
+
+def is_final_code(code: int, reason: str) -> bool:
+    """E7: the closes that end a client whatever else holds (1008, 1000 ``Expired``)."""
+    return code == CODE_POLICY_VIOLATION or (code == CODE_NORMAL and reason == REASON_EXPIRED)
 
 
 def parse_position(text: object) -> tuple | None:
@@ -94,12 +128,19 @@ def resume_url(url: str, epoch: str, offset: int) -> str:
 
 def is_final_close(code: int, reason: str, ever_opened: bool, attempts: int) -> bool:
     """Whether a close the user did not ask for ends the client (E7) or retries (E8)."""
-    return (
-        code == CODE_POLICY_VIOLATION
-        or (code == CODE_NORMAL and reason == REASON_EXPIRED)
-        or not ever_opened
-        or attempts >= MAX_RECONNECT_ATTEMPTS
-    )
+    return is_final_code(code, reason) or not ever_opened or attempts >= MAX_RECONNECT_ATTEMPTS
+
+
+class Network:
+    """What the browser last said of the network (N1, N2), shared by a registry's clients.
+
+    It starts as ``navigator.onLine`` says, follows the ``offline`` and ``online``
+    events, and a socket that opens proves the network is there: a machine with only
+    a loopback interface reports offline, yet reaches a server on it.
+    """
+
+    def __init__(self, online: bool = True) -> None:
+        self.online = online
 
 
 class PushClient:
@@ -123,8 +164,10 @@ class PushClient:
         onclose: object,
         behaviors: dict,
         ongap: object = None,
+        network: Network | None = None,
     ) -> None:
         self.platform = platform
+        self.network = network if network is not None else Network()
         self.client_id = client_id
         self.url = url
         self.url_problem = url_problem
@@ -233,6 +276,9 @@ class _Lifecycle:
         # P1: the position of the last message delivered, once the server has sent one.
         self.epoch: str | None = None
         self.offset = 0
+        # N4: the heartbeat interval the current socket's server announced (ms), if any.
+        self.heartbeat_ms: int | None = None
+        self.watchdog_timer: object = None
 
     def connect(self) -> None:
         client = self.client
@@ -249,6 +295,7 @@ class _Lifecycle:
         self.events = events
         self.socket = socket
         self.state = CONNECTING
+        self.heartbeat_ms = None
 
     def open_again(self) -> None:
         """open() on a client that already has a lifecycle."""
@@ -256,16 +303,17 @@ class _Lifecycle:
             # The user asks for a connection now: do not wait for the timer.
             self.cancel_retry()
             self.retry()
-        # O1/O2: CONNECTING or OPEN, nothing happens.
+        # O1/O2: CONNECTING or OPEN, nothing happens. N1: OFFLINE waits for the network.
 
     def close_by_user(self) -> None:
-        if self.state == WAITING:
+        if self.state in (WAITING, OFFLINE):
             # C2: the pending reconnect is cancelled and the lifecycle ends now,
             # reporting the last close the socket saw.
             self.cancel_retry()
             self.end(self.last_code, self.last_event)
         elif self.state in (CONNECTING, OPEN):
             self.cancel_stable()
+            self.cancel_watchdog()
             self.state = CLOSING
             self.socket.close()  # C1: onclose follows with the close event's code
 
@@ -277,6 +325,7 @@ class _Lifecycle:
         self.state = OPEN
         first = not self.ever_opened
         self.ever_opened = True
+        self.client.network.online = True  # N1: whatever the browser said, it reached its server
         # E9: only a connection that lasts resets the attempt count. Without a timer
         # (the page's setTimeout threw) the count is simply not reset: said, not fatal.
         try:
@@ -329,9 +378,13 @@ class _Lifecycle:
         except ValueError:
             fields = None
         kind = fields.get("pypush") if type(fields) is dict else None
-        if not events.resuming or kind != "resume":
+        if not events.resuming or kind not in ("resume", "heartbeat"):
             self.on_bad_frame(events, "a pypush control frame this client did not ask for")
             return
+        if kind == "heartbeat":
+            return  # N4: it was heard (the platform keeps the time); the page never sees it
+        if "heartbeat" in fields:
+            self.watch_heartbeats(events, fields["heartbeat"])
         missed = fields.get("missed")
         if missed == 0 and type(missed) is int:
             return  # P3: nothing lost; the replay follows
@@ -347,6 +400,98 @@ class _Lifecycle:
             self.epoch, self.offset = position
         self.client.report_gap(missed, reason)  # P4
 
+    # -- connectivity (issue 20) ---------------------------------------------------------
+
+    def watch_heartbeats(self, events: "_SocketEvents", value: object) -> None:
+        """N4: the server announced heartbeats: a silence past their deadline means death."""
+        interval = announced_heartbeat(value)
+        if interval is None:
+            self.on_bad_frame(events, "a heartbeat interval that is not one: %r" % (value,))
+            return
+        self.heartbeat_ms = interval
+        self.cancel_watchdog()
+        self.arm_watchdog(heartbeat_deadline_ms(interval))
+
+    def arm_watchdog(self, delay_ms: int) -> None:
+        try:
+            self.watchdog_timer = self.client.platform.set_timer(delay_ms, self.on_watchdog)
+        except Exception as exc:  # the host's timers may raise anything
+            self.client.report(
+                "cannot watch the server's heartbeats (the page's setTimeout failed: %s)" % (exc,),
+                exc,
+            )
+
+    def on_watchdog(self) -> None:
+        self.watchdog_timer = None
+        self.check_silence()
+
+    def check_silence(self) -> None:
+        """N3/N4: an open socket that heard nothing past the heartbeat deadline is dead;
+        otherwise the watchdog waits for the rest of the deadline. Without an announced
+        heartbeat (a Faces server, a socket that did not resume) nothing is checked."""
+        if self.state != OPEN or self.heartbeat_ms is None:
+            return
+        self.cancel_watchdog()
+        deadline = heartbeat_deadline_ms(self.heartbeat_ms)
+        silence = self.socket.silence_ms()
+        if silence >= deadline:
+            self.on_silent(silence)
+        else:
+            self.arm_watchdog(deadline - silence)
+
+    def on_silent(self, silence: int) -> None:
+        """N4: close the dead socket and go on as after a close the browser reported (1006).
+
+        Its own close event may take a minute (a closing handshake nobody answers); it
+        is no longer this lifecycle's socket when it comes (E10).
+        """
+        client = self.client
+        client.platform.notice(
+            "faces.push: clientId '%s' on channel '%s': nothing heard for %d ms, though its "
+            "server sends a heartbeat every %d ms: the connection is dead; reconnecting"
+            % (client.client_id, client.channel, silence, self.heartbeat_ms)
+        )
+        socket = self.socket
+        self.events = None
+        self.socket = None
+        self.cancel_stable()
+        self.heartbeat_ms = None
+        try:
+            socket.close()
+        except Exception as exc:  # a socket that cannot even close is gone all the same
+            client.report("closing a dead socket threw: %s" % (exc,), exc)
+        self.last_code = CODE_ABNORMAL
+        self.last_event = None
+        self.lost(CODE_ABNORMAL, "", None)
+
+    def on_network(self, online: bool) -> None:
+        """N1/N2: the browser said the network went (``offline``) or came back (``online``)."""
+        if online:
+            if self.state in (WAITING, OFFLINE):
+                self.reconnect_now()
+            elif self.state == OPEN:
+                self.check_silence()  # N3: a network switch may have killed it silently
+        elif self.state == WAITING:
+            # N1: the attempt the timer would make is not made, so it is not counted.
+            self.cancel_retry()
+            self.attempts -= 1
+            self.state = OFFLINE
+
+    def on_shown(self) -> None:
+        """N3: the page is visible again, or restored from the back/forward cache."""
+        if self.state == WAITING or (self.state == OFFLINE and self.client.network.online):
+            self.reconnect_now()
+        elif self.state == OPEN:
+            self.check_silence()
+
+    def reconnect_now(self) -> None:
+        """N2/N3: the next attempt now rather than at its scheduled time (counted as E8 counts)."""
+        if self.state == OFFLINE:
+            self.attempts += 1  # the attempt left uncounted while offline is made now
+        else:
+            self.cancel_retry()
+        self.retry()
+
     def on_bad_frame(self, events: "_SocketEvents", why: str) -> None:
         if events is self.events and self.state == OPEN:
             client = self.client
@@ -361,15 +506,28 @@ class _Lifecycle:
         self.events = None
         self.socket = None
         self.cancel_stable()
+        self.cancel_watchdog()
         self.last_code = code
         self.last_event = event
         if self.state == CLOSING:
             self.end(code, event)  # C1
         elif self.state in (CONNECTING, OPEN):
-            if is_final_close(code, reason, self.ever_opened, self.attempts):
-                self.end(code, event)  # E7
-            else:
-                self.schedule_retry(code, event)  # E8
+            self.lost(code, reason, event)
+
+    def lost(self, code: int, reason: str, event: object) -> None:
+        """A close the user did not ask for: final (E7), retried (E8), or, offline, neither (N1)."""
+        if is_final_code(code, reason):
+            self.end(code, event)  # E7
+        elif not self.client.network.online:
+            # N1: no attempt while offline (a first one that failed offline is not final
+            # either: the page waits for the network), and one onerror for this close.
+            self.state = OFFLINE
+            client = self.client
+            client.call("onerror", client.onerror, code, client.channel, event)
+        elif is_final_close(code, reason, self.ever_opened, self.attempts):
+            self.end(code, event)  # E7
+        else:
+            self.schedule_retry(code, event)  # E8
 
     # -- reconnecting -------------------------------------------------------------
 
@@ -411,6 +569,11 @@ class _Lifecycle:
         if self.retry_timer is not None:
             self.client.platform.clear_timer(self.retry_timer)
             self.retry_timer = None
+
+    def cancel_watchdog(self) -> None:
+        if self.watchdog_timer is not None:
+            self.client.platform.clear_timer(self.watchdog_timer)
+            self.watchdog_timer = None
 
     def cancel_stable(self) -> None:
         if self.stable_timer is not None:
@@ -478,6 +641,7 @@ class PushRegistry:
     def __init__(self, platform: object) -> None:
         self.platform = platform
         self.clients: dict = {}
+        self.network = Network(platform.is_online())
 
     def init(
         self,
@@ -528,10 +692,29 @@ class PushRegistry:
                 onclose,
                 behaviors or {},
                 ongap,
+                self.network,
             )
             self.clients[client_id] = client
         if autoconnect:
             client.open()
+
+    # -- what the host reports of the browser (issue 20) ---------------------------------
+
+    def network_changed(self, online: bool) -> None:
+        """N1/N2: the browser fired ``offline`` or ``online``."""
+        self.network.online = online
+        for client in list(self.clients.values()):
+            if client.lifecycle is not None:
+                client.lifecycle.on_network(online)
+
+    def page_shown(self) -> None:
+        """N3: the page became visible, or was restored from the back/forward cache."""
+        if not self.network.online and self.platform.is_online():
+            self.network_changed(True)  # an ``online`` event missed while the page slept
+            return
+        for client in list(self.clients.values()):
+            if client.lifecycle is not None:
+                client.lifecycle.on_shown()
 
     def websocket_url_of(self, url: str) -> tuple:
         """(ws URL, None) or (None, why not): I6 raises the reason at open()."""

@@ -55,12 +55,23 @@ class Socket:
         """Start closing; the adapter later reports ``SocketEvents.closed``."""
         raise NotImplementedError
 
+    def silence_ms(self) -> int:
+        """Milliseconds since the socket last received a frame (or opened): spec N4.
+
+        The host keeps the time, so that a message costs no extra call into Python.
+        """
+        raise NotImplementedError
+
 
 class Platform:
     """Everything the core needs from the outside world."""
 
     def websocket_available(self) -> bool:
         """Whether the host can make WebSockets at all (spec I2)."""
+        raise NotImplementedError
+
+    def is_online(self) -> bool:
+        """What the browser says of the network now (``navigator.onLine``, spec N1)."""
         raise NotImplementedError
 
     def resolve_url(self, url: str) -> str:

@@ -52,19 +52,28 @@ class FakeClock:
 class FakeSocket(Socket):
     """A socket whose events the test fires, as a server and a browser would."""
 
-    def __init__(self, url: str, events: SocketEvents) -> None:
+    def __init__(self, url: str, events: SocketEvents, clock: FakeClock | None = None) -> None:
         self.url = url
         self.events = events
         self.close_called = False
         self.ready_state = 0  # CONNECTING
+        self.clock = clock or FakeClock()
+        self.heard_at = self.clock.now  # what the glue keeps: the time of the last frame
 
     def close(self) -> None:
         self.close_called = True
         self.ready_state = 2
 
+    def silence_ms(self) -> int:
+        return self.clock.now - self.heard_at
+
+    def _heard(self) -> None:
+        self.heard_at = self.clock.now
+
     # What the browser would report:
     def server_accepts(self) -> None:
         self.ready_state = 1
+        self._heard()
         self.events.opened()
 
     def server_sends(
@@ -74,13 +83,16 @@ class FakeSocket(Socket):
         offset: int | None = None,
         epoch: str | None = None,
     ) -> None:
+        self._heard()
         self.events.message(offset, epoch, message, event)
 
     def server_controls(self, **fields: object) -> None:
         """A frame for pypush (no ``data``), as pypush's server sends after a resume."""
+        self._heard()
         self.events.control(json.dumps(fields), "message-event")
 
     def bad_frame(self, why: str = "not JSON") -> None:
+        self._heard()
         self.events.bad_frame(why, "message-event")
 
     def closes(self, code: int = 1006, reason: str = "", event: object = None) -> None:
@@ -100,11 +112,15 @@ class FakePlatform(Platform):
         self.warnings: list[str] = []
         self.notices: list[str] = []
         self.has_websocket = True
+        self.online = True  # navigator.onLine
         self.socket_factory_error: Exception | None = None
         self.timer_error: Exception | None = None  # set_timer raises it (a broken setTimeout)
 
     def websocket_available(self) -> bool:
         return self.has_websocket
+
+    def is_online(self) -> bool:
+        return self.online
 
     def resolve_url(self, url: str) -> str:
         return self._urljoin(self.base_url, url)
@@ -112,7 +128,7 @@ class FakePlatform(Platform):
     def open_socket(self, url: str, events: SocketEvents) -> FakeSocket:
         if self.socket_factory_error is not None:
             raise self.socket_factory_error
-        socket = FakeSocket(url, events)
+        socket = FakeSocket(url, events, self.clock)
         self.sockets.append(socket)
         return socket
 

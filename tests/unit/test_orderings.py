@@ -2,13 +2,15 @@
 
 Hypothesis drives one client through arbitrary sequences of open(), close(),
 server accepts/sends/closes, bad frames and clock advances, and checks after
-every step what must hold whatever happens (E7-E10, C1-C3, O1/O2, R2):
+every step what must hold whatever happens (E7-E10, C1-C3, O1/O2, R2), with the
+browser going offline and online and the page shown again among them (N1-N3):
 
 - never more than one socket that is not closed (O2, E10);
 - every lifecycle ends in exactly one onclose, and nothing follows it but a new
   lifecycle's onopen, onerror or onclose (E10);
 - onmessage only between an onopen and the lifecycle's end (E3, E10);
-- an idle client has no timer pending (C2: nothing left to reconnect it).
+- an idle client has no timer pending (C2: nothing left to reconnect it);
+- offline, no reconnect attempt is made (N1).
 """
 
 from hypothesis import given, settings
@@ -29,6 +31,7 @@ STEPS = st.sampled_from(
     [("open",), ("close",), ("accept",), ("send",), ("bad frame",)]
     + [("server closes", close) for close in CLOSES[:3]]
     + [("advance", ms) for ms in (0, 500, 200_000)]
+    + [("offline",), ("online",), ("shown",)]
 )
 
 
@@ -48,6 +51,8 @@ def test_any_ordering_keeps_one_socket_one_onclose_per_lifecycle_and_no_stray_ti
     for step in steps:
         kind = step[0]
         sockets = live(platform)
+        made = len(platform.sockets)
+        was_idle = client.state == "idle"
         if kind == "open":
             if client.state == "idle":
                 lifecycles += 1
@@ -65,12 +70,20 @@ def test_any_ordering_keeps_one_socket_one_onclose_per_lifecycle_and_no_stray_ti
             sockets[-1].closes(code, reason)
         elif kind == "advance":
             platform.clock.advance(step[1])
+        elif kind in ("offline", "online"):
+            platform.online = kind == "online"
+            push.network_changed(platform.online)
+        elif kind == "shown":
+            push.page_shown()
         # A socket the user closed goes on closing; the browser reports it some time:
         for socket in platform.sockets:
             if socket.close_called and socket.ready_state == 2:
                 socket.closes(1000)
 
         assert len(live(platform)) <= 1, "two live sockets after %r" % (step,)
+        if not push.network.online and not (kind == "open" and was_idle):
+            # N1: offline, only a lifecycle's first attempt is made (the browser may be wrong).
+            assert len(platform.sockets) == made, "an attempt while offline after %r" % (step,)
         kinds = [call[0] for call in rec.calls]
         assert kinds.count("close") <= lifecycles
         if client.state == "idle":
