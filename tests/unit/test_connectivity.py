@@ -158,7 +158,7 @@ def test_N1_open_while_offline_waits_for_the_network(push, platform, connected, 
     assert len(platform.sockets) == 1 and client.state == "offline"
 
 
-# -- N2: online again, at once --------------------------------------------------------------------
+# -- N2: online again, at once -------------------------------------------------------
 
 
 def test_N2_online_reconnects_an_offline_client_at_once_with_its_count_intact(
@@ -210,7 +210,7 @@ def test_N2_E8_schedule_unchanged_while_online(push, platform, connected, rec):
     assert len(rec.named("close")) == 1
 
 
-# -- N3: back to the page ---------------------------------------------------------------------------
+# -- N3: back to the page -------------------------------------------------------
 
 
 def test_N3_a_page_shown_again_reconnects_a_waiting_client_at_once(
