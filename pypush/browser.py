@@ -18,6 +18,10 @@ from pypush.py_face import subscribe as _subscribe
 registry = PushRegistry(BrowserPlatform())
 """The page's one registry, behind both faces."""
 
+# N1-N3: the browser's offline/online events and the page shown again reach the core,
+# which decides (the proxies live as long as the page).
+glue.watchPage(ffi.proxy(registry.network_changed), ffi.proxy(registry.page_shown))
+
 push = PythonApi(registry)
 """``faces.push`` for Python: ``push.init(...)``, ``push.open(id)``, ``push.close(id)``."""
 

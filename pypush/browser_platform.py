@@ -76,6 +76,9 @@ class BrowserSocket(Socket):
         if problem:
             raise RuntimeError("WebSocket.close() threw: " + from_js(problem))
 
+    def silence_ms(self) -> int:
+        return glue.silence(self.ws)  # N4: the glue keeps the time of the last frame
+
     def on_control(self, text: str, event: object) -> None:
         self.events.control(from_js(text), event)
 
@@ -115,6 +118,9 @@ class BrowserPlatform(Platform):
 
     def websocket_available(self) -> bool:
         return glue.hasWebSocket() is True
+
+    def is_online(self) -> bool:
+        return glue.isOnline() is True
 
     def resolve_url(self, url: str) -> str:
         resolved = glue.resolveUrl(js_text(url))

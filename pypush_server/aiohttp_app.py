@@ -44,8 +44,20 @@ class AiohttpSink(Sink):
         self.connection: Connection | None = None
         self._writer: asyncio.Future | None = None
         self._closer: asyncio.Future | None = None
+        self.vanished = False
+
+    def vanish(self) -> None:
+        """A fault (the fault API's ``vanish``): this side goes silent without a word, as a
+        server behind a dead link or a frozen process does. Frames go nowhere, nothing is
+        read (not even a close frame), the TCP connection stays open: only a client that
+        watches for heartbeats (spec N4) notices. aiohttp's own pings, unanswered, end it
+        after a while."""
+        self.vanished = True
+        self.transport.pause_reading()
 
     def write(self, frame: Frame) -> bool:
+        if self.vanished:
+            return True  # into the void
         transport = self.transport
         if transport.is_closing() or transport.get_write_buffer_size() >= WRITE_NOW_BELOW:
             return False
@@ -63,6 +75,8 @@ class AiohttpSink(Sink):
     async def _drain(self) -> None:
         connection = self.connection
         while connection is not None and (frame := connection.next_frame()) is not None:
+            if self.vanished:
+                continue
             try:
                 # aiohttp's writer waits for the transport to drain: only this socket waits.
                 await self.ws.send_frame(
@@ -236,7 +250,7 @@ class PushEndpoint:
 
     async def _tick(self) -> None:
         while self.hub.sockets():
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(self.hub.tick_seconds)
             self.hub.tick()
 
     async def shutdown(self, app: web.Application | None = None) -> None:

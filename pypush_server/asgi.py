@@ -180,5 +180,5 @@ class PushEndpoint:
 
     async def _tick(self) -> None:
         while self.hub.sockets():
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(self.hub.tick_seconds)
             self.hub.tick()

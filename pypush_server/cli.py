@@ -65,6 +65,7 @@ async def serve(
         max_queue_seconds=config.send_queue_seconds,
         max_sockets_per_channel=config.max_sockets_per_channel,
         history=config.history,
+        heartbeat_seconds=config.client_heartbeat,
     )
     with tempfile.TemporaryDirectory(prefix="pypush-bundle-") as folder:
         if bundle_dir is None:  # the build step, before the server starts
@@ -411,6 +412,15 @@ def parse_serve_args(
         help="seconds between WebSocket pings (0: none)",
     )
     parser.add_argument(
+        "--client-heartbeat",
+        type=float,
+        default=defaults.client_heartbeat,
+        metavar="SECONDS",
+        help="seconds between the heartbeat frames sent to pypush clients that resumed, "
+        "which then take a connection that stays silent 1.5 times as long for dead and "
+        "reconnect (0: none, and none announced; default: %(default)s)",
+    )
+    parser.add_argument(
         "--history-messages",
         type=int,
         default=defaults.history_messages,
@@ -473,6 +483,7 @@ def parse_serve_args(
         send_queue_bytes=args.send_queue_bytes,
         send_queue_seconds=args.send_queue_seconds,
         heartbeat=args.heartbeat or None,
+        client_heartbeat=args.client_heartbeat or None,
         demo_clock=not args.no_demo_clock,
         faults=args.faults,
         history_messages=args.history_messages,
@@ -483,6 +494,8 @@ def parse_serve_args(
         config.history  # noqa: B018 - checks the three bounds
     except ValueError as exc:
         parser.error(str(exc))
+    if config.client_heartbeat is not None and not config.client_heartbeat > 0:
+        parser.error("--client-heartbeat must be a number of seconds > 0 (0: none)")
     return args, config
 
 

@@ -8,6 +8,7 @@ from pypush_server.history import (
     DEFAULT_HISTORY_SECONDS,
     HistoryBounds,
 )
+from pypush_server.hub import DEFAULT_HEARTBEAT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ class ServerConfig:
 
     heartbeat: float | None = 25.0
     """Seconds between WebSocket pings, so proxies keep idle sockets open."""
+
+    client_heartbeat: float | None = DEFAULT_HEARTBEAT_SECONDS
+    """Seconds between heartbeat frames to pypush clients that resumed (spec H7), which
+    take a socket silent 1.5 times as long for dead (N4); None: none, and none announced."""
 
     demo_clock: bool = True
     """Push the server clock to the demo's ``clock`` channel every second."""

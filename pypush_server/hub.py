@@ -50,6 +50,8 @@ GAP_MALFORMED = "malformed-position"
 
 DEFAULT_QUEUE_BYTES = 8 * 1024 * 1024
 DEFAULT_QUEUE_SECONDS = 30.0
+DEFAULT_HEARTBEAT_SECONDS = 25.0
+"""H7: how often a pypush client that resumed is sent a heartbeat frame (spec N4)."""
 
 
 class Frame:
@@ -233,8 +235,13 @@ class Hub:
         max_queue_seconds: float = DEFAULT_QUEUE_SECONDS,
         max_sockets_per_channel: int | None = 1000,
         history: HistoryBounds | None = None,
+        heartbeat_seconds: float | None = DEFAULT_HEARTBEAT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if heartbeat_seconds is not None and not heartbeat_seconds > 0:
+            raise ValueError("heartbeat_seconds must be > 0, or None for no heartbeats")
+        self.heartbeat_seconds = heartbeat_seconds
+        """H7: seconds between heartbeat frames to negotiated sockets; None: none, unannounced."""
         self.history = history if history is not None else HistoryBounds()
         """How much of each channelId's stream is kept for clients that resume (issue 15)."""
         if broker is None:
@@ -254,6 +261,8 @@ class Hub:
         self._by_channel: dict[str, dict[str, dict[int, Connection]]] = {}
         self._by_id: dict[int, Connection] = {}
         self._backlogged: set[Connection] = set()
+        self._negotiated: set[Connection] = set()  # the sockets heartbeats go to (H7)
+        self._next_heartbeat = 0.0
         broker.attach(self)
 
     # -- the application's API ---------------------------------------------------------
@@ -356,6 +365,8 @@ class Hub:
         group = groups.setdefault(channel_id, {})
         group[connection.id] = connection
         self._by_id[connection.id] = connection
+        if connection.negotiated:
+            self._negotiated.add(connection)
         self.sent.setdefault(channel_id, 0)
         self.broker.sockets_changed(channel_id, len(group))
         return connection
@@ -370,6 +381,7 @@ class Hub:
         connection.pending = []
         connection.pending_bytes = 0
         self._backlogged.discard(connection)
+        self._negotiated.discard(connection)
         groups = self._by_channel.get(connection.channel, {})
         group = groups.get(connection.channel_id, {})
         group.pop(connection.id, None)
@@ -480,6 +492,8 @@ class Hub:
             "id": None if plan.position is None else str(plan.position),
             "missed": plan.missed,
         }
+        if self.heartbeat_seconds is not None:  # H7: announced, in milliseconds
+            fields["heartbeat"] = round(self.heartbeat_seconds * 1000)
         if plan.reason is not None:
             fields["reason"] = plan.reason
             self.stats["gaps"] += 1
@@ -546,13 +560,36 @@ class Hub:
             for channel_id, group in groups.items()
         }
 
+    @property
+    def tick_seconds(self) -> float:
+        """How often the adapters call :meth:`tick`: every second, or a quarter of the
+        heartbeat interval when that is shorter (so each comes within a quarter of it)."""
+        if self.heartbeat_seconds is None:
+            return 1.0
+        return min(1.0, self.heartbeat_seconds / 4)
+
     def tick(self) -> None:
-        """Close the sockets whose oldest queued frame waited too long (call every second)."""
+        """Close the sockets whose oldest queued frame waited too long, send heartbeats
+        when they are due (call every :attr:`tick_seconds`)."""
         now = self.clock()
         self.broker.tick(now)
         for connection in list(self._backlogged):
             if connection.queue and now - connection.queue[0][1] > self.max_queue_seconds:
                 self._fell_behind(connection, now)
+        if self.heartbeat_seconds is not None and now >= self._next_heartbeat:
+            self._next_heartbeat = now + self.heartbeat_seconds
+            self.send_heartbeats(now)
+
+    def send_heartbeats(self, now: float) -> int:
+        """H7: one small frame to every socket that negotiated (asked to resume) and has had
+        its replay; never to any other (a Faces client would take it for a message)."""
+        frame = HEARTBEAT_FRAME
+        sent = 0
+        for connection in list(self._negotiated):
+            if connection.open and not connection.resuming:
+                if self._offer(connection, frame, now) is not None:
+                    sent += 1
+        return sent
 
     # -- inside ----------------------------------------------------------------------------
 
@@ -639,6 +676,10 @@ class ResumePlan:
             self.position,
             len(self.replay),
         )
+
+
+HEARTBEAT_FRAME = Frame.control({"pypush": "heartbeat"})
+"""H7: what a negotiated socket is sent every heartbeat interval (shared by every socket)."""
 
 
 def plan_resume(asked: Position | None, stored: Stored) -> ResumePlan:

@@ -177,6 +177,7 @@ def make_app(
         max_queue_seconds=config.send_queue_seconds,
         max_sockets_per_channel=config.max_sockets_per_channel,
         history=config.history,
+        heartbeat_seconds=config.client_heartbeat,
     )
     app[config_key] = config
     faults = None

@@ -60,6 +60,10 @@ class Channel:
         body = {"code": code, "reason": reason}
         return self.server.post("/api/channels/%s/close" % self.name, body)["closed"]
 
+    def vanish(self) -> int:
+        """The server goes silent on the channel's sockets, leaving them open (spec N4)."""
+        return self.server.post("/api/channels/%s/vanish" % self.name, {})["vanished"]
+
     def drop(self) -> int:
         return self.server.post("/api/channels/%s/drop" % self.name, {})["dropped"]
 

@@ -237,8 +237,10 @@ const POSITION = /^[A-Za-z0-9_-]{1,64}:(?:0|[1-9][0-9]{0,14})$/;
  */
 export function wire(ws, onOpen, onFrame, onControl, onBadFrame, onClose, graceMs, collect, budget) {
   let closed = false, opened = false, pending = 0, epoch = null;
-  ws.onopen = () => { opened = true; onOpen(); };
+  heardAt.set(ws, Date.now());
+  ws.onopen = () => { opened = true; heardAt.set(ws, Date.now()); onOpen(); };
   ws.onmessage = (event) => {
+    heardAt.set(ws, Date.now());
     const frame = event.data;
     if (typeof frame !== "string") return onBadFrame("a binary frame, expected JSON text", event);
     let parsed;
@@ -297,9 +299,41 @@ export function wire(ws, onOpen, onFrame, onControl, onBadFrame, onClose, graceM
   }
 }
 
+// N4: when each socket last heard from its server (open, or any frame), kept here so that
+// a message costs no extra call into Python; the core asks only when it checks (silence).
+const heardAt = new WeakMap();
+
+/** N4: milliseconds since the socket last heard anything (Date.now: it goes on through sleep). */
+export function silence(ws) {
+  const at = heardAt.get(ws);
+  return at === undefined ? 0 : Math.max(0, Date.now() - at);
+}
+
 /** Close a socket; what close() throws comes back as its text. */
 export function closeSocket(ws) {
   try { ws.close(); return ""; } catch (e) { return string(e && e.message); }
+}
+
+// -- the browser's network and the page's visibility (N1-N3) ---------------------------------
+
+/** N1: navigator.onLine; a browser that does not say is online. */
+export function isOnline() {
+  return !(globalThis.navigator && navigator.onLine === false);
+}
+
+/**
+ * N1-N3: tell Python what the browser fires: onNetwork(false) at `offline`, onNetwork(true)
+ * at `online`, onShown() when the page becomes visible again or is restored from the
+ * back/forward cache (`pageshow` with `persisted`). Python decides what follows.
+ */
+export function watchPage(onNetwork, onShown) {
+  if (typeof globalThis.addEventListener !== "function") return false;
+  globalThis.addEventListener("offline", () => onNetwork(false));
+  globalThis.addEventListener("online", () => onNetwork(true));
+  globalThis.addEventListener("pageshow", (event) => { if (event.persisted) onShown(); });
+  const doc = globalThis.document;
+  if (doc) doc.addEventListener("visibilitychange", () => { if (doc.visibilityState === "visible") onShown(); });
+  return true;
 }
 
 // -- timers and reports -------------------------------------------------------------------

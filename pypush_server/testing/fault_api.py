@@ -1,5 +1,5 @@
-"""The fault API under /api/ (a test tool of serve.py): close or drop sockets, refuse or flap
-handshakes, answer closes late, stop listening for a while.
+"""The fault API under /api/ (a test tool of serve.py): close, drop or vanish from sockets,
+refuse or flap handshakes, answer closes late, stop listening for a while.
 
 Each fault acts on the process the request reaches: with ``serve.py --workers N`` that is
 one worker (the one the kernel handed the connection to), its sockets and its listener.
@@ -69,6 +69,18 @@ async def drop_connections(request: web.Request) -> web.Response:
         socket.sink.abort()
     log.info("dropped %d sockets", len(sockets))
     return web.json_response({"dropped": len(sockets)})
+
+
+@routes.post("/api/channels/{channel}/vanish")
+@routes.post("/api/sockets/{socket_id}/vanish")
+async def vanish_connections(request: web.Request) -> web.Response:
+    """Go silent on the sockets without closing them: nothing sent, nothing read, the TCP
+    connection left open (the browser's socket stays "open"; spec N4)."""
+    sockets = _targets(request)
+    for socket in sockets:
+        socket.sink.vanish()
+    log.info("vanished from %d sockets", len(sockets))
+    return web.json_response({"vanished": len(sockets)})
 
 
 # -- faults -------------------------------------------------------------------------------

@@ -23,7 +23,14 @@ from tests.hub.test_hub import Clock, FakeSink, run
 
 
 def hub_with(clock: Clock, **bounds) -> Hub:
-    return Hub(max_queue_bytes=100_000, clock=clock, history=HistoryBounds(**bounds))
+    """A hub without heartbeats: H3's resume frames as they are (H7, with them, in
+    test_heartbeats.py)."""
+    return Hub(
+        max_queue_bytes=100_000,
+        clock=clock,
+        history=HistoryBounds(**bounds),
+        heartbeat_seconds=None,
+    )
 
 
 @pytest.fixture

@@ -76,7 +76,12 @@ def test_H4_serve_py_replays_what_a_resuming_client_missed_then_goes_live(server
             received = await frames_until([], again, 4)
             await asyncio.to_thread(channel.push, "live")
             await frames_until(received, again, 5)
-            assert received[0] == {"pypush": "resume", "id": position, "missed": 0}
+            assert received[0] == {
+                "pypush": "resume",
+                "id": position,
+                "missed": 0,
+                "heartbeat": 25000,
+            }
             assert [f["data"] for f in received[1:]] == [0, 1, 2, "live"]
             epoch = position.split(":")[0]
             assert [f["id"] for f in received[1:]] == ["%s:%d" % (epoch, n) for n in range(2, 6)]
@@ -120,7 +125,12 @@ def test_H4_the_asgi_endpoint_resumes_too(app):  # noqa: F811 - the fixture
             app.call("POST", "/channels/news/push?channelId=" + info["channelId"], "b")
             again = await session.ws_connect(app.ws(info["path"] + "&pypush-resume=" + position))
             received = await frames_until([], again, 2)
-            assert received[0] == {"pypush": "resume", "id": position, "missed": 0}
+            assert received[0] == {
+                "pypush": "resume",
+                "id": position,
+                "missed": 0,
+                "heartbeat": 25000,
+            }
             assert received[1]["data"] == "b"
             bad = await session.ws_connect(app.ws(info["path"] + "&pypush-resume=nonsense"))
             [control] = await frames_until([], bad, 1)
@@ -159,7 +169,12 @@ def test_H6_with_redis_a_client_resumes_on_another_process_from_the_history_in_r
             url = ws_url(second, channel.path + "&pypush-resume=" + position)
             again = await session.ws_connect(url)
             received = await frames_until([], again, 4)
-            assert received[0] == {"pypush": "resume", "id": position, "missed": 0}
+            assert received[0] == {
+                "pypush": "resume",
+                "id": position,
+                "missed": 0,
+                "heartbeat": 25000,
+            }
             assert [f["data"] for f in received[1:]] == [0, 1, 2]
             # The history is a Redis stream, bounded by --history-messages.
             client = redis.Redis.from_url(redis_server.url)

@@ -1,0 +1,78 @@
+"""Heartbeats over real sockets (issue 20, spec H7) and the ``vanish`` fault, against serve.py.
+
+A client here is a plain aiohttp WebSocket: one written like Mojarra's (never asks to
+resume: never sent a heartbeat) and one that resumes by hand (told the interval, then
+sent heartbeats). The browser's own client is tested in tests/browser/test_resume.py.
+"""
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+
+from tests.support import receive, run, ws_url
+
+INTERVAL = 0.3
+
+
+@pytest.fixture(scope="module")
+def server(start_module_server):
+    return start_module_server("--no-demo-clock", "--client-heartbeat", str(INTERVAL))
+
+
+async def first_position(session, server, channel) -> tuple:
+    """A Mojarra-style socket that received one message, and that message's position."""
+    socket = await session.ws_connect(ws_url(server, channel.path))
+    await asyncio.to_thread(channel.wait_for_sockets, 1)
+    await asyncio.to_thread(channel.push, "first")
+    return socket, json.loads((await receive(socket)).data)["id"]
+
+
+def test_H7_a_resumed_socket_is_told_the_interval_and_sent_heartbeats_mojarras_never(server):
+    channel = server.channel()
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            plain, position = await first_position(session, server, channel)
+            url = ws_url(server, channel.path + "&pypush-resume=" + position)
+            resumed = await session.ws_connect(url)
+            hello = json.loads((await receive(resumed)).data)
+            assert hello == {
+                "pypush": "resume",
+                "id": position,
+                "missed": 0,
+                "heartbeat": round(INTERVAL * 1000),
+            }
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            beats = [json.loads((await receive(resumed, timeout=2)).data) for _ in range(4)]
+            assert beats == [{"pypush": "heartbeat"}] * 4
+            # Each comes within the interval and a tick (a quarter of it), never later.
+            assert loop.time() - started < 4 * INTERVAL * 1.25 + 0.2
+            with pytest.raises(asyncio.TimeoutError):
+                await receive(plain, timeout=4 * INTERVAL)  # the Mojarra-style socket: nothing
+
+    run(scenario())
+
+
+def test_N4_vanish_leaves_the_socket_open_and_silent_heartbeats_included(server):
+    channel = server.channel()
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            plain, position = await first_position(session, server, channel)
+            url = ws_url(server, channel.path + "&pypush-resume=" + position)
+            resumed = await session.ws_connect(url, autoping=False)
+            await receive(resumed)  # the resume frame
+            assert await asyncio.to_thread(channel.vanish) == 2
+            await asyncio.to_thread(channel.push, "into the void")
+            with pytest.raises(asyncio.TimeoutError):
+                await receive(resumed, timeout=5 * INTERVAL)
+            assert not resumed.closed and not plain.closed  # nobody said a word
+            # A new socket is served as ever, and resumes what went into the void.
+            again = await session.ws_connect(url)
+            frames = [json.loads((await receive(again)).data) for _ in range(2)]
+            assert frames[0]["missed"] == 0 and frames[1]["data"] == "into the void"
+
+    run(scenario())
