@@ -41,9 +41,9 @@ def setup(clock: Clock, **options):
 
 
 def test_H7_the_resume_frame_announces_the_interval_in_milliseconds(clock):
-    hub, plain, resumed = setup(clock, heartbeat_seconds=1.5)
+    _hub, _plain, resumed = setup(clock, heartbeat_seconds=1.5)
     assert frames(resumed)[0]["heartbeat"] == 1500
-    hub, plain, resumed = setup(clock)
+    _hub, _plain, resumed = setup(clock)
     assert frames(resumed)[0]["heartbeat"] == DEFAULT_HEARTBEAT_SECONDS * 1000 == 25_000
 
 
@@ -58,7 +58,7 @@ def test_H7_a_resumed_socket_gets_a_heartbeat_every_interval_a_mojarra_style_one
 
 
 def test_H7_heartbeats_are_not_counted_as_messages_sent(clock):
-    hub, plain, resumed = setup(clock, heartbeat_seconds=1)
+    hub, _plain, resumed = setup(clock, heartbeat_seconds=1)
     sent = dict(hub.sent)
     for _ in range(5):
         clock.now += 1
@@ -67,7 +67,7 @@ def test_H7_heartbeats_are_not_counted_as_messages_sent(clock):
 
 
 def test_H7_without_heartbeats_nothing_is_announced_or_sent(clock):
-    hub, plain, resumed = setup(clock, heartbeat_seconds=None)
+    hub, _plain, resumed = setup(clock, heartbeat_seconds=None)
     assert "heartbeat" not in frames(resumed)[0]
     for _ in range(100):
         clock.now += 1
@@ -76,7 +76,7 @@ def test_H7_without_heartbeats_nothing_is_announced_or_sent(clock):
 
 
 def test_H7_a_closed_or_still_resuming_socket_is_sent_none(clock):
-    hub, plain, resumed = setup(clock, heartbeat_seconds=1)
+    hub, _plain, resumed = setup(clock, heartbeat_seconds=1)
     channel_id = next(iter(hub.sent))
     waiting = FakeSink()
     hub.connect("news", channel_id, waiting, resume="nonsense")  # its replay not out yet
