@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from pypush.core import reconnect_delay_ms
+from pypush.core import heartbeat_deadline_ms, reconnect_delay_ms
 from tests.browser.conftest import PushPage
 from tests.support import wait_until
 
@@ -232,3 +232,116 @@ def test_P4_the_python_face_learns_of_a_gap_through_push_ongap(clock_page, resum
     assert got[1] == ["gap", client_id, channel.name, 2, "trimmed"]
     assert [entry[1] for entry in got[2:]] == list(range(2, HISTORY + 2))
     clock_page.evaluate("(id) => faces.push.close(id)", client_id)
+
+
+# -- Connectivity (issue 20, spec section 4b): offline, online, the page shown again, and a
+# server that vanished without a word. The server announces heartbeats every 25 s (its
+# default): the client's deadline is 37.5 s of page time.
+
+HEARTBEAT_DEADLINE_MS = heartbeat_deadline_ms(25_000)
+
+
+def set_network(client: Away, engine: str, online: bool) -> None:
+    """Chromium: Playwright's network emulation (navigator.onLine and the events follow).
+    WebKit and Firefox: what the browser does when it goes offline, by hand: navigator.onLine
+    changes, then the event fires."""
+    if engine == "chromium":
+        client.page.page.context.set_offline(not online)
+        return
+    client.page.evaluate(
+        """(online) => {
+            Object.defineProperty(navigator, "onLine", { configurable: true, get: () => online });
+            window.dispatchEvent(new Event(online ? "online" : "offline"));
+        }""",
+        online,
+    )
+
+
+def sockets_made(client: Away) -> int:
+    return client.page.evaluate(
+        """(base) => Object.entries(socketsMade).filter(([url]) => url.startsWith(base))
+            .reduce((n, [, times]) => n + times.length, 0)""",
+        client.channel.url,
+    )
+
+
+def test_N1_N2_five_minutes_offline_no_attempt_then_online_reconnects_at_once_and_resumes(
+    clock_page, resume_server, engine
+):
+    client = Away(clock_page, resume_server)
+    client.first_message()
+    set_network(client, engine, False)
+    try:
+        client.channel.drop()  # the link went with the network
+        client.page.wait_for(client.id, "error", 1)
+        client.channel.burst(count=5, numbered=True)  # pushed while the client is offline
+        clock_page.page.clock.run_for(5 * 60_000)  # five minutes of page time
+        time.sleep(0.3)
+        assert sockets_made(client) == 1, "an attempt was made offline"
+        assert clock_page.kinds(client.id).count("error") == 1  # N1: one onerror, not 25
+        assert clock_page.state(client.id) == "offline"
+    finally:
+        set_network(client, engine, True)
+    # N2: at once, without page time moving (the clock is paused): within a real second.
+    wait_until(lambda: sockets_made(client) == 2, 1.0, "the reconnect at `online`")
+    wait_until(lambda: clock_page.state(client.id) == "open", 10, "open again")
+    client.channel.push("live")
+    assert client.wait_messages(7) == ["before", *range(5), "live"]
+    assert client.urls()[1].endswith(":1")  # it resumed after the one message it had
+    kinds = clock_page.kinds(client.id)
+    assert kinds.count("error") == 1 and kinds.count("close") == 0 and client.gaps() == []
+
+
+def test_N3_a_page_shown_again_reconnects_a_waiting_client_at_once(clock_page, resume_server):
+    """``visibilitychange`` to visible, then ``pageshow`` with ``persisted`` (a page restored
+    from the back/forward cache): each ends a reconnect's wait at once."""
+    client = Away(clock_page, resume_server)
+    client.first_message()
+    for event in (
+        "document.dispatchEvent(new Event('visibilitychange'))",
+        "window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))",
+    ):
+        errors = clock_page.kinds(client.id).count("error")
+        client.server.fault("refuse", channel=client.channel.name)
+        client.channel.drop()
+        clock_page.wait_for(client.id, "error", errors + 1)
+        clock_page.page.clock.run_for(0)  # attempt 1, refused
+        clock_page.wait_for(client.id, "error", errors + 2)
+        # Attempt 2 now waits 500 ms of page time, which does not pass.
+        client.server.clear_fault("refuse", client.channel.name)
+        made = sockets_made(client)
+        clock_page.evaluate("() => { %s; }" % event)
+        wait_until(
+            lambda made=made: sockets_made(client) == made + 1, 1.0, "the reconnect on " + event
+        )
+        wait_until(lambda: clock_page.state(client.id) == "open", 10, "open again")
+        clock_page.page.clock.run_for(600)  # E9: stable
+    client.channel.push("after")
+    assert client.wait_messages(2) == ["before", "after"]
+
+
+def test_N4_a_server_that_vanished_is_found_dead_at_the_heartbeat_deadline_and_replaced(
+    clock_page, resume_server
+):
+    client = Away(clock_page, resume_server)
+    client.first_message()
+    client.go_away()
+    client.come_back()  # resumed: the server announced its heartbeats
+    clock_page.page.clock.run_for(600)  # E9: stable
+    client.channel.vanish()  # silent, and the browser's socket stays open
+    client.channel.push("while it was silent")
+    made = sockets_made(client)
+    clock_page.page.clock.run_for(HEARTBEAT_DEADLINE_MS - 600 - 1)
+    time.sleep(0.3)
+    assert sockets_made(client) == made and clock_page.state(client.id) == "open"
+    clock_page.page.clock.run_for(1)  # the deadline: dead
+    # E8: the first attempt after a stable connection is a 0 ms timer; set in the watchdog's
+    # own callback, page.clock fires it on the next run of at least a millisecond.
+    clock_page.page.clock.run_for(1)
+    wait_until(lambda: sockets_made(client) == made + 1, 5, "the replacement socket")
+    wait_until(lambda: clock_page.state(client.id) == "open", 10, "open again")
+    assert client.wait_messages(2) == ["before", "while it was silent"]  # resumed, none lost
+    errors = [c for c in clock_page.calls(client.id) if c[0] == "error"]
+    assert len(errors) == 3 and errors[-1][1] == 1006
+    notice = "nothing heard for %d ms" % HEARTBEAT_DEADLINE_MS
+    wait_until(lambda: any(notice in line for line in clock_page.console), 5, "the notice")
