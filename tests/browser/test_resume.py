@@ -88,7 +88,7 @@ class Away:
 
     def urls(self) -> list[str]:
         return self.page.evaluate(
-            "(base) => Object.keys(socketsMade).filter((u) => u.startsWith(base))",
+            "(base) => [...new Set(socketURLs.filter((u) => u.startsWith(base)))]",
             self.channel.url,
         )
 

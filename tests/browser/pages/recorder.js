@@ -10,14 +10,19 @@ function describe(value) {
   }
   return value;
 }
-// Every WebSocket the page makes, by URL, with the (possibly fake) time it was made.
+// Every WebSocket the page makes, by the URL the page gave (a resume's
+// "&pypush-resume=..." left out, P2), with the (possibly fake) time it was made;
+// socketURLs: every URL as opened, in order.
 window.socketsMade = {};
+window.socketURLs = [];
 window.lastCloseEvent = {};
 (function (NativeWebSocket) {
   window.WebSocket = class extends NativeWebSocket {
     constructor(url, protocols) {
       super(url, protocols);
-      (socketsMade[url] = socketsMade[url] || []).push(Date.now());
+      var given = String(url).replace(/&pypush-resume=[^&]*/, "");
+      (socketsMade[given] = socketsMade[given] || []).push(Date.now());
+      socketURLs.push(String(url));
       // The browser's own close event, to compare with what pypush's callbacks get.
       this.addEventListener("close", function (event) { lastCloseEvent[url] = event; });
     }
