@@ -404,3 +404,28 @@ def test_N1_N2_many_clients_follow_the_network_together(platform):
     assert len(platform.sockets) == 3
     online(push, platform)
     assert len(platform.sockets) == 6
+
+
+def test_N2_an_open_socket_silent_past_its_deadline_is_replaced_at_online(
+    push, platform, connected, client
+):
+    """Wi-Fi to mobile data: the old socket may be dead, and says nothing."""
+    socket = negotiated(platform, connected)
+    platform.clock.now += DEADLINE  # the timers were late (a phone asleep)
+    online(push, platform)
+    assert socket.close_called
+    platform.clock.advance(0)
+    assert platform.last_socket is not socket
+
+
+def test_N5_a_message_asks_the_host_for_nothing(push, platform, connected, rec):
+    """The glue keeps the time of the last frame; the core reads it only when it checks."""
+    socket = negotiated(platform, connected)
+    asked = []
+    measure = socket.silence_ms
+    socket.silence_ms = lambda: asked.append(1) or measure()
+    for offset in range(2, 1002):
+        socket.server_sends(offset, offset=offset)
+    assert asked == [] and len(rec.named("message")) == 1001
+    platform.clock.advance(DEADLINE - 600)  # the watchdog, armed at the resume frame
+    assert len(asked) == 1  # its one check
