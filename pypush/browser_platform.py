@@ -76,6 +76,11 @@ class BrowserSocket(Socket):
         if problem:
             raise RuntimeError("WebSocket.close() threw: " + from_js(problem))
 
+    def send(self, text: str) -> None:
+        problem = glue.sendText(self.ws, js_text(text))
+        if problem:
+            raise RuntimeError("WebSocket.send() threw: " + from_js(problem))
+
     def silence_ms(self) -> int:
         return glue.silence(self.ws)  # N4: the glue keeps the time of the last frame
 

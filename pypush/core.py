@@ -39,6 +39,10 @@ RECONNECT_INTERVAL_MS = 500
 STABLE_AFTER_MS = 500
 """A connection resets the attempt count only after staying open this long (E9)."""
 
+HELLO_FRAME = '{"pypush":"hello"}'
+"""N4: what a client sends, once, on a socket that did not resume, after its first message
+with a position (its server is pypush's): the server answers with its heartbeats (H8)."""
+
 RESUME_PARAMETER = "pypush-resume"
 """The reconnect URL's query gains ``&pypush-resume=EPOCH:OFFSET`` (P2)."""
 
@@ -352,6 +356,9 @@ class _Lifecycle:
         stream is not the one we know (P5), or one beyond 32 bits (its offset as digits)."""
         if type(offset) is not int:
             offset = int(offset)
+        events = self.events
+        if not events.resuming and not events.greeted:
+            self.greet(events)
         if epoch != self.epoch:
             if self.epoch is not None:
                 # Not announced by a resume frame: the stream changed while we listened.
@@ -359,6 +366,14 @@ class _Lifecycle:
             self.epoch = epoch
             self.offset = offset - 1
         return offset
+
+    def greet(self, events: "_SocketEvents") -> None:
+        """N4: tell a server that sent positions that this client is pypush's (H8)."""
+        events.greeted = True
+        try:
+            self.socket.send(HELLO_FRAME)
+        except Exception as exc:  # a socket that cannot send: it is not watched, said
+            self.client.report("cannot say hello to its server: %s" % (exc,), exc)
 
     def on_repeat(self, offset: int) -> None:
         """P3: a message at or before the last one delivered is never delivered twice."""
@@ -378,11 +393,18 @@ class _Lifecycle:
         except ValueError:
             fields = None
         kind = fields.get("pypush") if type(fields) is dict else None
-        if not events.resuming or kind not in ("resume", "heartbeat"):
+        if kind == "hello" and events.greeted:
+            if "heartbeat" in fields:
+                self.watch_heartbeats(events, fields["heartbeat"])
+            return
+        if not (events.resuming or events.greeted) or kind not in ("resume", "heartbeat"):
             self.on_bad_frame(events, "a pypush control frame this client did not ask for")
             return
         if kind == "heartbeat":
             return  # N4: it was heard (the platform keeps the time); the page never sees it
+        if not events.resuming:
+            self.on_bad_frame(events, "a resume frame on a socket that did not resume")
+            return
         if "heartbeat" in fields:
             self.watch_heartbeats(events, fields["heartbeat"])
         missed = fields.get("missed")
@@ -594,11 +616,14 @@ class _SocketEvents:
 
     ``resuming``: the socket was opened asking to resume (P2), so its server is
     pypush's and may send it frames for pypush (a ``resume`` frame first).
+    ``greeted``: on a socket that did not, the client said hello after the first
+    message with a position (N4), so the server may answer and send heartbeats.
     """
 
     def __init__(self, lifecycle: _Lifecycle, resuming: bool = False) -> None:
         self.lifecycle = lifecycle
         self.resuming = resuming
+        self.greeted = False  # N4: it said hello to its server (H8)
 
     def opened(self) -> None:
         self.lifecycle.on_open(self)

@@ -55,6 +55,10 @@ class Socket:
         """Start closing; the adapter later reports ``SocketEvents.closed``."""
         raise NotImplementedError
 
+    def send(self, text: str) -> None:
+        """Send a text frame (only ever a hello to pypush's server, spec N4); may raise."""
+        raise NotImplementedError
+
     def silence_ms(self) -> int:
         """Milliseconds since the socket last received a frame (or opened): spec N4.
 

@@ -30,6 +30,8 @@ from pypush_server.rules import valid_channel_name
 PUSH_PATH = "/jakarta.faces.push/"
 WRITE_NOW_BELOW = 64 * 1024
 """A frame is written at once while the transport holds less than this; else it queues."""
+CLIENT_FRAME_BYTES = 4096
+"""The largest frame a client may send (a pypush client's hello is 18 bytes): 1009 beyond."""
 CLOSE_GRACE = 2.0
 """Seconds a close may take (the client's answer) before the connection is cut."""
 
@@ -185,7 +187,12 @@ class PushEndpoint:
             hub.stats["refused"] += 1
             log.warning("refused %s on %s: %s", request.remote, shown_channel, exc)
             raise web.HTTPServiceUnavailable(text="the push bus is unavailable") from exc
-        ws = web.WebSocketResponse(heartbeat=self.heartbeat, autoclose=False, compress=False)
+        ws = web.WebSocketResponse(
+            heartbeat=self.heartbeat,
+            autoclose=False,
+            compress=False,
+            max_msg_size=CLIENT_FRAME_BYTES,
+        )
         await ws.prepare(request)
         hub.stats["accepted"] += 1
         if not known_name:
@@ -230,9 +237,13 @@ class PushEndpoint:
         return ws
 
     async def _read_until_closed(self, ws, channel: str, connection: Connection) -> None:
-        """The client sends nothing but its close frame; answer that (late, if a fault says so)."""
+        """A Faces client sends nothing but its close frame; answer that (late, if a fault says
+        so). A pypush client may say hello (H8)."""
         while True:
             message = await ws.receive()
+            if message.type == WSMsgType.TEXT:
+                self.hub.client_frame(connection, message.data)
+                continue
             if message.type == WSMsgType.CLOSE:
                 delay = self.faults.close_delay(channel)
                 if delay:

@@ -137,15 +137,16 @@ class PushEndpoint:
         try:
             if connection.resuming:
                 await hub.resume(connection)
-            await self._read_until_closed(receive, sink)
+            await self._read_until_closed(receive, sink, connection)
         finally:
             hub.disconnect(connection)
             if sink._writer is not None:
                 sink._writer.cancel()
             log.info("disconnected socket %d from %s", connection.id, channel)
 
-    async def _read_until_closed(self, receive, sink: AsgiSink) -> None:
-        """The client sends nothing but its close; end when it goes or the hub closes it."""
+    async def _read_until_closed(self, receive, sink: AsgiSink, connection) -> None:
+        """A Faces client sends nothing but its close (a pypush client may say hello, H8);
+        end when it goes or the hub closes it."""
         receiving = asyncio.ensure_future(receive())
         closing = asyncio.ensure_future(sink.closed.wait())
         try:
@@ -155,8 +156,11 @@ class PushEndpoint:
                 )
                 if closing in done:
                     return
-                if receiving.result()["type"] == "websocket.disconnect":
+                event = receiving.result()
+                if event["type"] == "websocket.disconnect":
                     return
+                if event.get("text") is not None:
+                    self.hub.client_frame(connection, event["text"])
                 receiving = asyncio.ensure_future(receive())
         finally:
             receiving.cancel()

@@ -460,6 +460,25 @@ class Hub:
             return 0
         return len(frames)
 
+    def client_frame(self, connection: Connection, text: str) -> None:
+        """H8: a text frame a client sent. ``{"pypush":"hello"}`` is a pypush client that saw
+        positions on a socket that did not resume: it is negotiated from now on (told of
+        heartbeats, and sent them). Anything else is ignored, as a Faces server does."""
+        if len(text) > 64 or connection.negotiated or not connection.open:
+            return
+        try:
+            fields = json.loads(text)
+        except ValueError:
+            return
+        if fields != {"pypush": "hello"}:
+            return
+        connection.negotiated = True
+        self._negotiated.add(connection)
+        answer = {"pypush": "hello"}
+        if self.heartbeat_seconds is not None:
+            answer["heartbeat"] = round(self.heartbeat_seconds * 1000)
+        self._offer(connection, Frame.control(answer), self.clock())
+
     # -- resuming (issue 15) ------------------------------------------------------------
 
     async def resume(self, connection: Connection) -> None:

@@ -309,6 +309,11 @@ export function silence(ws) {
   return at === undefined ? 0 : Math.max(0, Date.now() - at);
 }
 
+/** N4: send a text frame (the hello to pypush's server); what send() throws comes back as text. */
+export function sendText(ws, value) {
+  try { ws.send(text(value)); return ""; } catch (e) { return string(e && e.message); }
+}
+
 /** Close a socket; what close() throws comes back as its text. */
 export function closeSocket(ws) {
   try { ws.close(); return ""; } catch (e) { return string(e && e.message); }

@@ -344,3 +344,31 @@ def test_N4_a_server_that_vanished_is_found_dead_at_the_heartbeat_deadline_and_r
     assert len(errors) == 3 and errors[-1][1] == 1006
     notice = "nothing heard for %d ms" % HEARTBEAT_DEADLINE_MS
     wait_until(lambda: any(notice in line for line in clock_page.console), 5, "the notice")
+
+
+def pypush_frames(client: Away) -> list[str]:
+    return client.page.evaluate("(base) => pypushFrames[base] || []", client.channel.url)
+
+
+def test_N4_H8_a_first_socket_says_hello_and_is_watched_from_then_on(clock_page, resume_server):
+    """Before any reconnect: after its first message with a position, the client tells the
+    server it is pypush's; the answer announces the heartbeats; a vanish is found at their
+    deadline and the socket replaced, resuming."""
+    client = Away(clock_page, resume_server)
+    client.first_message()
+    wait_until(lambda: len(pypush_frames(client)) == 2, 10, "the hello and its answer")
+    assert pypush_frames(client) == [
+        'sent {"pypush":"hello"}',
+        '{"pypush":"hello","heartbeat":25000}',
+    ]
+    client.channel.vanish()
+    client.channel.push("while it was silent")
+    made = sockets_made(client)
+    clock_page.page.clock.run_for(HEARTBEAT_DEADLINE_MS - 1)
+    time.sleep(0.3)
+    assert sockets_made(client) == made and clock_page.state(client.id) == "open"
+    clock_page.page.clock.run_for(1)  # the deadline: dead
+    clock_page.page.clock.run_for(1)  # E8's 0 ms attempt (see the test above)
+    wait_until(lambda: sockets_made(client) == made + 1, 5, "the replacement socket")
+    assert client.wait_messages(2) == ["before", "while it was silent"]
+    assert client.urls()[-1].endswith(":1")  # resumed after the one message it had

@@ -93,3 +93,39 @@ def test_H7_the_tick_comes_often_enough_for_short_intervals():
     assert Hub(heartbeat_seconds=None).tick_seconds == 1.0
     with pytest.raises(ValueError):
         Hub(heartbeat_seconds=0)
+
+
+# -- H8: a first socket's hello --------------------------------------------------------------
+
+
+def test_H8_a_hello_makes_a_socket_negotiated_answered_with_the_interval_then_heartbeats(clock):
+    hub, plain, _resumed = setup(clock, heartbeat_seconds=1)
+    connection = hub.sockets("news")[0]
+    hub.client_frame(connection, '{"pypush":"hello"}')
+    assert frames(plain)[-1] == {"pypush": "hello", "heartbeat": 1000}
+    clock.now += 1
+    hub.tick()
+    assert heartbeats(plain) == 1
+    hub.client_frame(connection, '{"pypush":"hello"}')  # once is enough: no second answer
+    assert [f for f in frames(plain) if f.get("pypush") == "hello"] == [
+        {"pypush": "hello", "heartbeat": 1000}
+    ]
+
+
+def test_H8_without_heartbeats_the_answer_announces_none(clock):
+    hub, plain, _resumed = setup(clock, heartbeat_seconds=None)
+    hub.client_frame(hub.sockets("news")[0], '{"pypush":"hello"}')
+    assert frames(plain)[-1] == {"pypush": "hello"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"pypush":"hello","x":1}', '{"pypush":"Hello"}', "hello", "[]", "", '{"pypush":"hello"}' * 5],
+)
+def test_H8_any_other_client_frame_is_ignored_as_a_faces_server_does(clock, text):
+    hub, plain, _resumed = setup(clock, heartbeat_seconds=1)
+    before = list(plain.written)
+    hub.client_frame(hub.sockets("news")[0], text)
+    clock.now += 1
+    hub.tick()
+    assert plain.written == before

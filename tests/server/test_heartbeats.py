@@ -1,8 +1,9 @@
 """Heartbeats over real sockets (issue 20, spec H7) and the ``vanish`` fault, against serve.py.
 
 A client here is a plain aiohttp WebSocket: one written like Mojarra's (never asks to
-resume: never sent a heartbeat) and one that resumes by hand (told the interval, then
-sent heartbeats). The browser's own client is tested in tests/browser/test_resume.py.
+resume, never says hello: never sent a heartbeat), one that resumes by hand and one that
+says hello (each told the interval, then sent heartbeats). The browser's own client is
+tested in tests/browser/test_resume.py.
 """
 
 import asyncio
@@ -11,7 +12,8 @@ import json
 import aiohttp
 import pytest
 
-from tests.support import receive, run, ws_url
+from tests.server.test_asgi import app  # noqa: F401 - the uvicorn fixture
+from tests.support import receive, run, wait_until, ws_url
 
 INTERVAL = 0.3
 
@@ -74,5 +76,39 @@ def test_N4_vanish_leaves_the_socket_open_and_silent_heartbeats_included(server)
             again = await session.ws_connect(url)
             frames = [json.loads((await receive(again)).data) for _ in range(2)]
             assert frames[0]["missed"] == 0 and frames[1]["data"] == "into the void"
+
+    run(scenario())
+
+
+def test_H8_a_first_socket_that_says_hello_is_told_the_interval_and_sent_heartbeats(server):
+    channel = server.channel()
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            plain, _ = await first_position(session, server, channel)
+            greeting, _ = await first_position(session, server, server.channel())
+            await greeting.send_str('{"pypush":"hello"}')
+            answer = json.loads((await receive(greeting)).data)
+            assert answer == {"pypush": "hello", "heartbeat": round(INTERVAL * 1000)}
+            beats = [json.loads((await receive(greeting, timeout=2)).data) for _ in range(2)]
+            assert beats == [{"pypush": "heartbeat"}] * 2
+            with pytest.raises(asyncio.TimeoutError):
+                await receive(plain, timeout=3 * INTERVAL)
+
+    run(scenario())
+
+
+def test_H8_the_asgi_endpoint_answers_a_hello_too(app):  # noqa: F811 - the fixture
+    info = app.call("POST", "/channels/news")
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await session.ws_connect(app.ws(info["path"]))
+            await asyncio.to_thread(
+                wait_until, lambda: app.call("GET", "/channels/news")["sockets"] == 1
+            )
+            await socket.send_str('{"pypush":"hello"}')
+            answer = json.loads((await receive(socket)).data)
+            assert answer == {"pypush": "hello", "heartbeat": 25_000}
 
     run(scenario())

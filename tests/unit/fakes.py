@@ -59,10 +59,17 @@ class FakeSocket(Socket):
         self.ready_state = 0  # CONNECTING
         self.clock = clock or FakeClock()
         self.heard_at = self.clock.now  # what the glue keeps: the time of the last frame
+        self.sent: list[str] = []  # text frames the client sent
+        self.send_error: Exception | None = None
 
     def close(self) -> None:
         self.close_called = True
         self.ready_state = 2
+
+    def send(self, text: str) -> None:
+        if self.send_error is not None:
+            raise self.send_error
+        self.sent.append(text)
 
     def silence_ms(self) -> int:
         return self.clock.now - self.heard_at

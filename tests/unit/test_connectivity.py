@@ -8,6 +8,7 @@ heartbeats, then heartbeat frames) or for a Faces server (no announcement, ever)
 import pytest
 
 from pypush.core import (
+    HELLO_FRAME,
     MAX_RECONNECT_ATTEMPTS,
     PushRegistry,
     heartbeat_deadline_ms,
@@ -339,7 +340,7 @@ def test_N4_without_an_announcement_nothing_changes(push, platform, connected, c
     assert not socket.close_called and platform.clock.pending == 0
 
 
-def test_N4_a_socket_that_did_not_resume_is_never_watched_and_skips_heartbeats(
+def test_N4_a_socket_that_neither_resumed_nor_said_hello_is_never_watched(
     push, platform, connected, client, rec
 ):
     """A Faces server's socket (P2): a heartbeat frame there is no push message (E6)."""
@@ -429,3 +430,65 @@ def test_N5_a_message_asks_the_host_for_nothing(push, platform, connected, rec):
     assert asked == [] and len(rec.named("message")) == 1001
     platform.clock.advance(DEADLINE - 600)  # the watchdog, armed at the resume frame
     assert len(asked) == 1  # its one check
+
+
+# -- N4 on a lifecycle's first socket: the hello (H8) ---------------------------------------
+
+
+def test_N4_a_first_socket_says_hello_once_after_its_first_positioned_message(
+    push, platform, connected, client, rec
+):
+    """It cannot resume yet, so it tells its server (pypush's: it sent positions) it is
+    pypush's; the answer announces the heartbeats, and the socket is watched from then on."""
+    for offset in (1, 2, 3):
+        connected.server_sends("m", offset=offset, epoch="Ep0ch" if offset == 1 else None)
+    assert connected.sent == [HELLO_FRAME]
+    connected.server_controls(pypush="hello", heartbeat=HEARTBEAT)
+    connected.server_controls(pypush="heartbeat")
+    platform.clock.advance(DEADLINE - 1)
+    assert not connected.close_called
+    platform.clock.advance(1)
+    assert connected.close_called
+    platform.clock.advance(0)
+    assert "pypush-resume=Ep0ch:3" in platform.last_socket.url
+    assert len(rec.named("message")) == 3  # neither the hello nor a heartbeat is a message
+
+
+def test_N4_a_faces_server_is_never_sent_anything(push, platform, connected, client):
+    """No position, no hello: the client sends nothing, as Mojarra's, through reconnects."""
+    connected.server_sends("plain")
+    connected.closes(1006)
+    platform.clock.advance(0)
+    platform.last_socket.server_accepts()
+    platform.last_socket.server_sends("again")
+    assert all(socket.sent == [] for socket in platform.sockets)
+
+
+def test_N4_a_resumed_socket_says_no_hello(push, platform, connected, client):
+    socket = negotiated(platform, connected)
+    socket.server_sends("m", offset=2, epoch="Ep0ch")
+    assert socket.sent == []
+
+
+def test_N4_a_hello_answer_without_heartbeats_watches_nothing(push, platform, connected, client):
+    connected.server_sends("m", offset=1, epoch="Ep0ch")
+    connected.server_controls(pypush="hello")
+    platform.clock.advance(FIVE_MINUTES)
+    assert not connected.close_called and platform.warnings == []
+
+
+def test_N4_P2_a_hello_answer_nobody_asked_for_is_skipped(push, platform, connected, client):
+    connected.server_controls(pypush="hello", heartbeat=1000)
+    connected.server_controls(pypush="heartbeat")
+    assert len(platform.warnings) == 2 and "did not ask for" in platform.warnings[0]
+    platform.clock.advance(FIVE_MINUTES)
+    assert not connected.close_called
+
+
+def test_N4_a_socket_that_cannot_say_hello_is_reported_and_goes_on(
+    push, platform, connected, client, rec
+):
+    connected.send_error = RuntimeError("send threw")
+    connected.server_sends("m", offset=1, epoch="Ep0ch")
+    assert "cannot say hello" in platform.errors[-1][0]
+    assert rec.named("message") and client.state == "open"

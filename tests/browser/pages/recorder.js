@@ -12,9 +12,11 @@ function describe(value) {
 }
 // Every WebSocket the page makes, by the URL the page gave (a resume's
 // "&pypush-resume=..." left out, P2), with the (possibly fake) time it was made;
-// socketURLs: every URL as opened, in order.
+// socketURLs: every URL as opened, in order; pypushFrames: the frames for pypush (no
+// "data") each channel's sockets received, and what the page sent on them.
 window.socketsMade = {};
 window.socketURLs = [];
+window.pypushFrames = {};
 window.lastCloseEvent = {};
 (function (NativeWebSocket) {
   window.WebSocket = class extends NativeWebSocket {
@@ -23,6 +25,12 @@ window.lastCloseEvent = {};
       var given = String(url).replace(/&pypush-resume=[^&]*/, "");
       (socketsMade[given] = socketsMade[given] || []).push(Date.now());
       socketURLs.push(String(url));
+      var frames = (pypushFrames[given] = pypushFrames[given] || []);
+      this.addEventListener("message", function (event) {
+        if (typeof event.data === "string" && event.data.indexOf('{"pypush"') === 0) frames.push(event.data);
+      });
+      var send = this.send;
+      this.send = function (data) { frames.push("sent " + data); return send.call(this, data); };
       // The browser's own close event, to compare with what pypush's callbacks get.
       this.addEventListener("close", function (event) { lastCloseEvent[url] = event; });
     }
