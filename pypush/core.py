@@ -450,7 +450,8 @@ class _Lifecycle:
     def check_silence(self) -> None:
         """N3/N4: an open socket that heard nothing past the heartbeat deadline is dead;
         otherwise the watchdog waits for the rest of the deadline. Without an announced
-        heartbeat (a Faces server, a socket that did not resume) nothing is checked."""
+        heartbeat (a Faces server, a socket that neither resumed nor said hello) nothing
+        is checked."""
         if self.state != OPEN or self.heartbeat_ms is None:
             return
         self.cancel_watchdog()

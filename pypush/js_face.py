@@ -146,7 +146,8 @@ class JavaScriptApi:
         return _error_text_of(lambda: self.registry.close(client_id))
 
     def state(self, client_id: str) -> str:
-        """``idle``, ``connecting``, ``open``, ``waiting`` or ``closing`` (for pages and tests)."""
+        """``idle``, ``connecting``, ``open``, ``waiting``, ``offline`` (N1) or ``closing``
+        (for pages and tests)."""
         return self.registry.client(client_id).state
 
     def live_proxies(self) -> int:

@@ -425,7 +425,7 @@
       attached = null;
       if (take) take(python);
     },
-    /** The state of a client: idle, connecting, open, waiting or closing. */
+    /** The state of a client: idle, connecting, open, waiting, offline or closing. */
     state: function (clientId) { return api ? api.state(clientId) : "idle"; },
     /** Proxies of Python callables alive now (R1); 0 before Python is live. */
     liveProxies: function () { return api ? api.live_proxies() : 0; }
