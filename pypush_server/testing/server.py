@@ -77,6 +77,11 @@ class PushChannel:
         """Cut this URL's connections without a close frame (the browser sees 1006)."""
         return self.server.drop(self.name, channel_id=self.channel_id)
 
+    def vanish(self) -> int:
+        """Go silent on this URL's sockets without closing them (spec N4: only heartbeats
+        tell the page)."""
+        return self.server.vanish(self.name, channel_id=self.channel_id)
+
 
 class PushTestServer:
     """The real push server on ``127.0.0.1`` in a background thread."""
@@ -306,6 +311,17 @@ class PushTestServer:
             return len(sockets)
 
         return self._call_sync(drop)
+
+    def vanish(self, channel: str, channel_id: str | None = None) -> int:
+        """Go silent on the channel's sockets: nothing sent or read, connections left open."""
+
+        def vanish() -> int:
+            sockets = self._hub.sockets(channel, channel_id)
+            for socket in sockets:
+                socket.sink.vanish()
+            return len(sockets)
+
+        return self._call_sync(vanish)
 
     def refuse(self, channel: str = "*", status: int = 503, seconds: float | None = None) -> None:
         """Answer new handshakes with an HTTP error (until :meth:`accept`, or ``seconds``)."""

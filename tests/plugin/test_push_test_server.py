@@ -42,7 +42,7 @@ def test_stop_closes_sockets_with_1001_and_leaves_no_thread_or_port(server):
     server.stop()  # idempotent
 
 
-def test_send_expire_close_and_drop(server):
+def test_send_expire_close_drop_and_vanish(server):
     channel = server.channel("ops")
 
     async def scenario() -> None:
@@ -64,6 +64,18 @@ def test_send_expire_close_and_drop(server):
             await asyncio.to_thread(channel.wait_for_sockets, 1)
             assert await asyncio.to_thread(channel.drop) == 1
             assert (await receive(second)).type in (
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.ERROR,
+            )
+            silent = await connect(session, channel)
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            assert await asyncio.to_thread(channel.vanish) == 1
+            assert await asyncio.to_thread(channel.send, "void") == 1  # the server knows no better
+            with pytest.raises(asyncio.TimeoutError):
+                await receive(silent, timeout=0.5)
+            assert not silent.closed
+            assert await asyncio.to_thread(channel.drop) == 1  # still there, and ended so
+            assert (await receive(silent)).type in (
                 aiohttp.WSMsgType.CLOSED,
                 aiohttp.WSMsgType.ERROR,
             )
