@@ -21,8 +21,8 @@ the network (``offline``/``online``) and of the page (shown again after being hi
 or restored from the back/forward cache); the core decides what follows. Offline, no
 attempt is made or counted (N1); online again, or back on the page, a waiting client
 reconnects at once (N2, N3). A socket whose server announced heartbeats (only
-pypush's, only on a socket that asked to resume) and that hears nothing for the
-announced interval plus a grace is treated as dead and replaced (N4).
+pypush's, to a socket that asked to resume or said hello) and that hears nothing for
+the announced interval plus a grace is treated as dead and replaced (N4).
 """
 
 import json
@@ -88,7 +88,7 @@ def heartbeat_deadline_ms(interval_ms: int) -> int:
 
 
 def announced_heartbeat(value: object) -> int | None:
-    """The interval a ``resume`` frame's ``heartbeat`` announces (ms), or None when it is none."""
+    """The interval a ``resume`` or ``hello`` frame's ``heartbeat`` announces (ms), or None."""
     if type(value) is not int or value < 1 or value > MAX_HEARTBEAT_MS:
         return None
     return value
