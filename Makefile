@@ -12,6 +12,9 @@ PYTHON    := $(VENV)/bin/python
 HOST      ?= 127.0.0.1
 PORT      ?= 8080
 SOAK_SECONDS ?= 120
+# Two pytest workers (pytest-xdist), each with its own browsers and servers; a file's tests
+# stay on one worker, so the pages and servers they share are booted once per file at most.
+TEST_WORKERS ?= 2
 SERVE_OK  := $(VENV)/.installed-serve
 TEST_OK   := $(VENV)/.installed-test
 BENCH_OK  := $(VENV)/.installed-bench
@@ -30,7 +33,7 @@ test: setup $(TEST_OK)
 	bash scripts/ensure-nginx.sh
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The soak test: 100 clients through two minutes of faults, nothing lost, each topology (SOAK_SECONDS=N).
 soak: setup $(TEST_OK)
