@@ -291,6 +291,34 @@ def test_N1_N2_five_minutes_offline_no_attempt_then_online_reconnects_at_once_an
     assert kinds.count("error") == 1 and kinds.count("close") == 0 and client.gaps() == []
 
 
+def test_N1_N2_E8_a_reconnect_waiting_when_the_network_goes_keeps_its_count(
+    clock_page, resume_server, engine
+):
+    """Attempt 2 waits 500 ms when the browser goes offline: it is not made for five minutes,
+    then made at `online`; refused, the next waits 1000 ms, as E8 counts on from there."""
+    client = Away(clock_page, resume_server)
+    client.first_message()
+    client.go_away()  # the drop and attempt 1, refused: attempt 2 waits 500 ms
+    set_network(client, engine, False)
+    try:
+        clock_page.page.clock.run_for(5 * 60_000)
+        time.sleep(0.3)
+        assert sockets_made(client) == 2 and clock_page.state(client.id) == "offline"
+    finally:
+        set_network(client, engine, True)
+    wait_until(lambda: sockets_made(client) == 3, 1.0, "attempt 2 at `online`")
+    clock_page.wait_for(client.id, "error", 3)  # refused still
+    client.server.clear_fault("refuse", client.channel.name)
+    clock_page.page.clock.run_for(reconnect_delay_ms(2) - 1)
+    time.sleep(0.3)
+    assert sockets_made(client) == 3, "attempt 3 came early: the count was not kept"
+    clock_page.page.clock.run_for(1)
+    wait_until(lambda: clock_page.state(client.id) == "open", 10, "attempt 3, open")
+    client.channel.push("after")
+    assert client.wait_messages(2) == ["before", "after"]
+    assert clock_page.kinds(client.id).count("error") == 3
+
+
 def test_N3_a_page_shown_again_reconnects_a_waiting_client_at_once(clock_page, resume_server):
     """``visibilitychange`` to visible, then ``pageshow`` with ``persisted`` (a page restored
     from the back/forward cache): each ends a reconnect's wait at once."""
