@@ -31,7 +31,8 @@ PUSH_PATH = "/jakarta.faces.push/"
 WRITE_NOW_BELOW = 64 * 1024
 """A frame is written at once while the transport holds less than this; else it queues."""
 CLIENT_FRAME_BYTES = 4096
-"""The largest frame a client may send (a pypush client's hello is 18 bytes): 1009 beyond."""
+"""aiohttp's max_msg_size for what a client sends (a pypush client's hello is 18 bytes): a
+frame of this size or more closes the socket with 1009."""
 CLOSE_GRACE = 2.0
 """Seconds a close may take (the client's answer) before the connection is cut."""
 
