@@ -26,14 +26,15 @@ push = PythonApi(registry)
 """``faces.push`` for Python: ``push.init(...)``, ``push.open(id)``, ``push.close(id)``."""
 
 
-def subscribe(url: str, channel: str) -> "pypush.subscribe.Subscription":  # noqa: F821
-    """``async for message in subscribe(url, channel)``: messages as Python values.
+def subscribe(url: str, channel: str, onopen: object = None) -> "pypush.subscribe.Subscription":  # noqa: F821
+    """``async for message in subscribe(url, channel)``: messages as Python values;
+    ``onopen(channel)``, if given, when it first opens (E1).
 
     Reconnects like ``faces.push``; the iteration ends on the final close, whose
     code is then ``subscription.close_code``. Breaking out of ``async with
     subscribe(...) as messages`` or cancelling the task closes the socket.
     """
-    return _subscribe(registry, url, channel, push)
+    return _subscribe(registry, url, channel, push, onopen)
 
 
 def install() -> JavaScriptApi:

@@ -90,7 +90,11 @@ class PythonApi:
 
 
 def subscribe(
-    registry: PushRegistry, url: str, channel: str, face: PythonApi | None = None
+    registry: PushRegistry,
+    url: str,
+    channel: str,
+    face: PythonApi | None = None,
+    onopen: object = None,
 ) -> "pypush.subscribe.Subscription":  # noqa: F821
     """A :class:`pypush.subscribe.Subscription` whose messages are Python data; its gaps
     (P4) are in ``subscription.gaps`` and go to ``face.ongap`` too."""
@@ -104,4 +108,4 @@ def subscribe(
             if face.ongap is not None:
                 face.ongap(client_id, channel, missed, reason)
 
-    return Subscription(registry, url, channel, message_value, ongap)
+    return Subscription(registry, url, channel, message_value, ongap, onopen)

@@ -21,8 +21,17 @@ class Subscription:
     _count = 0
 
     def __init__(
-        self, registry: PushRegistry, url: str, channel: str, convert=None, ongap=None
+        self,
+        registry: PushRegistry,
+        url: str,
+        channel: str,
+        convert=None,
+        ongap=None,
+        onopen=None,
     ) -> None:
+        """``onopen(channel)``, if given, is called when the socket first opens (E1; not at
+        reconnects, as faces.push's onopen): a page can show that
+        it is connected, which the iteration alone cannot tell before a message comes."""
         Subscription._count += 1
         self.client_id = "pypush-subscription-%d" % Subscription._count
         self.channel = channel
@@ -40,7 +49,7 @@ class Subscription:
                 self.client_id,
                 url,
                 channel,
-                None,
+                onopen,
                 self._on_message,
                 None,
                 self._on_close,

@@ -158,3 +158,15 @@ def test_a_long_backlog_is_read_in_order(platform):
         return [message async for message in subscription]
 
     assert run(scenario()) == list(range(50_000))
+
+
+def test_E1_onopen_is_called_at_the_first_open_not_at_reconnects(platform):
+    opened = []
+    Subscription(PushRegistry(platform), "/p?x", "news", onopen=opened.append)
+    assert opened == []  # connecting: not open yet
+    platform.last_socket.server_accepts()
+    assert opened == ["news"]
+    platform.last_socket.closes(1006)
+    platform.clock.advance(0)
+    platform.last_socket.server_accepts()
+    assert opened == ["news"]  # as faces.push's onopen: a reconnect is not an open

@@ -40,8 +40,10 @@ push.init(
 
 
 async def follow_chat():
-    show_state("chat", "open", "open")
-    async with subscribe(js.document.body.dataset.chatUrl, "chat") as messages:
+    url = js.document.body.dataset.chatUrl
+    # "open" once the socket is (it said so before subscribing, and a push right then missed it).
+    opened = lambda channel: show_state("chat", "open", "open")  # noqa: E731
+    async with subscribe(url, "chat", onopen=opened) as messages:
         async for message in messages:
             item = js.document.createElement("li")
             stamp = js.document.createElement("time")
