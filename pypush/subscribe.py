@@ -30,8 +30,8 @@ class Subscription:
         onopen=None,
     ) -> None:
         """``onopen(channel)``, if given, is called when the socket first opens (E1; not at
-        reconnects, as faces.push's onopen): a page can show that
-        it is connected, which the iteration alone cannot tell before a message comes."""
+        reconnects, as faces.push's onopen): a page can show that it is connected, which
+        the iteration alone cannot tell before a message comes."""
         Subscription._count += 1
         self.client_id = "pypush-subscription-%d" % Subscription._count
         self.channel = channel
