@@ -38,6 +38,19 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [*lines, ""]
 
 
+def _ready_rows(results: dict, names: list[str], link: str) -> list[list[str]]:
+    """Cold, warm and pypush.ready per target; ``link``: "" (loopback) or "4g_"."""
+    return [
+        [
+            label(n),
+            cell(results[n].get("ready_%scold_ms" % link), 0),
+            cell(results[n].get("ready_%swarm_ms" % link), 0),
+            cell(results[n].get("live_%scold_ms" % link), 0),
+        ]
+        for n in names
+    ]
+
+
 def markdown(report: dict) -> str:
     """The whole results.md."""
     results: dict[str, dict] = report["results"]
@@ -74,15 +87,7 @@ def markdown(report: dict) -> str:
     ]
     lines += _table(
         ["target", "cold (new context)", "warm (same tab, cached)", "cold: pypush.ready"],
-        [
-            [
-                label(n),
-                cell(results[n].get("ready_cold_ms"), 0),
-                cell(results[n].get("ready_warm_ms"), 0),
-                cell(results[n].get("live_cold_ms"), 0),
-            ]
-            for n in names
-        ],
+        _ready_rows(results, names, ""),
     )
     network = [n for n in names if results[n].get("ready_4g_cold_ms")]
     if network:
@@ -101,15 +106,7 @@ def markdown(report: dict) -> str:
         ]
         lines += _table(
             ["target", "cold", "warm", "cold: pypush.ready"],
-            [
-                [
-                    label(n),
-                    cell(results[n].get("ready_4g_cold_ms"), 0),
-                    cell(results[n].get("ready_4g_warm_ms"), 0),
-                    cell(results[n].get("live_4g_cold_ms"), 0),
-                ]
-                for n in network
-            ],
+            _ready_rows(results, network, "4g_"),
         )
         phases = ("loader", "glue", "package", "runtime", "python", "live")
         timed = [n for n in network if results[n].get("phase_4g_loader_ms")]

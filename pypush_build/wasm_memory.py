@@ -23,7 +23,8 @@ class WasmMemoryError(ValueError):
     """The module is not one this rewrite understands; it is left as it was."""
 
 
-def _uleb(data: bytes, at: int) -> tuple[int, int]:
+def _leb(data: bytes, at: int, signed: bool) -> tuple[int, int]:
+    """A LEB128 number at ``at`` (signed or not) and where the next field starts."""
     result = shift = 0
     while True:
         byte = data[at]
@@ -31,20 +32,17 @@ def _uleb(data: bytes, at: int) -> tuple[int, int]:
         result |= (byte & 0x7F) << shift
         shift += 7
         if not byte & 0x80:
+            if signed and byte & 0x40:
+                result -= 1 << shift
             return result, at
+
+
+def _uleb(data: bytes, at: int) -> tuple[int, int]:
+    return _leb(data, at, False)
 
 
 def _sleb(data: bytes, at: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[at]
-        at += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            if byte & 0x40:
-                result -= 1 << shift
-            return result, at
+    return _leb(data, at, True)
 
 
 def _encode_uleb(value: int) -> bytes:
