@@ -32,6 +32,21 @@ def frames_until(received: list, socket, count: int):
     return read()
 
 
+async def away_and_back(session, server, back_to, channel, count: int) -> tuple:
+    """A client receives "first" from ``server`` and goes; ``count`` numbers are pushed
+    while it is away; it comes back to ``back_to`` asking to resume after "first" (P2).
+    Returns that position and the new socket."""
+    socket = await session.ws_connect(ws_url(server, channel.path))
+    await asyncio.to_thread(channel.wait_for_sockets, 1)
+    await asyncio.to_thread(channel.push, "first")
+    position = json.loads((await receive(socket)).data)["id"]
+    await socket.close()
+    await asyncio.to_thread(channel.wait_for_sockets, 0)
+    await asyncio.to_thread(channel.burst, count=count, numbered=True)
+    url = ws_url(back_to, channel.path + "&pypush-resume=" + position)
+    return position, await session.ws_connect(url)
+
+
 async def mojarra_style(socket, count: int) -> list:
     """What Mojarra's faces.js does with each frame: JSON.parse(event.data).data."""
     return [json.loads((await receive(socket)).data)["data"] for _ in range(count)]
@@ -64,15 +79,7 @@ def test_H4_serve_py_replays_what_a_resuming_client_missed_then_goes_live(server
 
     async def scenario() -> None:
         async with aiohttp.ClientSession() as session:
-            socket = await session.ws_connect(ws_url(server, channel.path))
-            await asyncio.to_thread(channel.wait_for_sockets, 1)
-            await asyncio.to_thread(channel.push, "first")
-            position = json.loads((await receive(socket)).data)["id"]
-            await socket.close()
-            await asyncio.to_thread(channel.wait_for_sockets, 0)
-            await asyncio.to_thread(channel.burst, count=3, numbered=True)
-            url = ws_url(server, channel.path + "&pypush-resume=" + position)
-            again = await session.ws_connect(url)
+            position, again = await away_and_back(session, server, server, channel, 3)
             received = await frames_until([], again, 4)
             await asyncio.to_thread(channel.push, "live")
             await frames_until(received, again, 5)
@@ -95,15 +102,7 @@ def test_H5_serve_py_counts_what_its_history_bound_let_go(server):
 
     async def scenario() -> None:
         async with aiohttp.ClientSession() as session:
-            socket = await session.ws_connect(ws_url(server, channel.path))
-            await asyncio.to_thread(channel.wait_for_sockets, 1)
-            await asyncio.to_thread(channel.push, "first")
-            position = json.loads((await receive(socket)).data)["id"]
-            await socket.close()
-            await asyncio.to_thread(channel.wait_for_sockets, 0)
-            await asyncio.to_thread(channel.burst, count=8, numbered=True)
-            url = ws_url(server, channel.path + "&pypush-resume=" + position)
-            again = await session.ws_connect(url)
+            _, again = await away_and_back(session, server, server, channel, 8)
             received = await frames_until([], again, 6)
             assert received[0]["missed"] == 3 and received[0]["reason"] == "trimmed"
             assert [f["data"] for f in received[1:]] == [3, 4, 5, 6, 7]
@@ -159,15 +158,7 @@ def test_H6_with_redis_a_client_resumes_on_another_process_from_the_history_in_r
 
     async def scenario() -> None:
         async with aiohttp.ClientSession() as session:
-            socket = await session.ws_connect(ws_url(first, channel.path))
-            await asyncio.to_thread(channel.wait_for_sockets, 1)
-            await asyncio.to_thread(channel.push, "first")
-            position = json.loads((await receive(socket)).data)["id"]
-            await socket.close()
-            await asyncio.to_thread(channel.wait_for_sockets, 0)
-            await asyncio.to_thread(channel.burst, count=3, numbered=True)
-            url = ws_url(second, channel.path + "&pypush-resume=" + position)
-            again = await session.ws_connect(url)
+            position, again = await away_and_back(session, first, second, channel, 3)
             received = await frames_until([], again, 4)
             assert received[0] == {
                 "pypush": "resume",
