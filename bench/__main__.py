@@ -39,9 +39,9 @@ from bench.network import NETWORK_TARGETS, PROFILE_4G
 from bench.pages import INTERPRETERS, pages
 from bench.payloads import frame_bytes, large_message, small_message
 from bench.report import markdown
-from pypush_server.config import ServerConfig
 from pypush_server.testing import PushTestServer
 from pypush_server.testing.pytest_plugin import CHROMIUM_ARGS, CHROMIUM_NAMES
+from pypush_server.testing.server import testing_config
 
 # Precise (unquantised) performance.memory, and gc() for the page.
 MEMORY_ARGS = ("--enable-precise-memory-info", "--js-flags=--expose-gc")
@@ -141,15 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     # A burst is pushed at once (2,000 x 10 KB: 20 MB): the server's slow-client bound
     # (8 MiB or 30 s behind, then 1013) would cut a page that a loaded machine slows,
     # and the bench measures the client, not that policy.
-    config = ServerConfig(
-        allowed_origins=("*",),
-        demo_clock=False,
-        trust_loopback=True,
-        max_handshakes_per_second=None,
-        max_sockets_per_address=None,
-        send_queue_bytes=1024 * 1024 * 1024,
-        send_queue_seconds=600.0,
-    )
+    config = testing_config(send_queue_bytes=1024 * 1024 * 1024, send_queue_seconds=600.0)
     with (
         PushTestServer(config) as server,
         EchoServer() as echo,

@@ -83,6 +83,21 @@ class PushChannel:
         return self.server.vanish(self.name, channel_id=self.channel_id)
 
 
+def testing_config(**changes: Any) -> ServerConfig:
+    """A test server's configuration: pages of any origin may connect (tests often serve
+    their pages elsewhere), loopback may use the API, the fault API is on, no per-address
+    limits (every test client is 127.0.0.1), no demo clock; ``changes`` on top."""
+    defaults: dict[str, Any] = dict(
+        allowed_origins=("*",),
+        demo_clock=False,
+        trust_loopback=True,
+        faults=True,
+        max_handshakes_per_second=None,
+        max_sockets_per_address=None,
+    )
+    return ServerConfig(**{**defaults, **changes})
+
+
 class PushTestServer:
     """The real push server on ``127.0.0.1`` in a background thread."""
 
@@ -97,13 +112,7 @@ class PushTestServer:
         ``config`` is the server's (by default pages of any origin may connect: tests often
         serve their pages elsewhere); the fault API is always on, whatever it says.
         """
-        config = config or ServerConfig(
-            allowed_origins=("*",),
-            demo_clock=False,
-            trust_loopback=True,
-            max_handshakes_per_second=None,  # every test client is 127.0.0.1
-            max_sockets_per_address=None,
-        )
+        config = config or testing_config()
         self.config = dataclasses.replace(config, faults=True)
         self._bundle_dir = bundle_dir
         self._pages: dict[str, str] = {"index.html": BLANK_PAGE}

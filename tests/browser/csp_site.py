@@ -22,8 +22,8 @@ from pathlib import Path
 from aiohttp import web
 
 from pypush_build.bundle import write_bundle
-from pypush_server.config import ServerConfig
 from pypush_server.server_app import make_app
+from pypush_server.testing.server import testing_config
 
 PAGES = Path(__file__).parent / "pages"
 POLICY = (
@@ -67,14 +67,8 @@ async def serve(port: int) -> None:
 
 async def serve_bundle(port: int, bundle: Path) -> None:
     app = make_app(
-        # A test server: the fault API, the API for loopback, no per-address limits.
-        ServerConfig(
-            demo_clock=False,
-            trust_loopback=True,
-            faults=True,
-            max_handshakes_per_second=None,
-            max_sockets_per_address=None,
-        ),
+        # A test server's, but pages of its own origin only: the policy's connect-src.
+        testing_config(allowed_origins=()),
         bundle_dir=bundle,
         static=[("/test/", PAGES)],
     )
