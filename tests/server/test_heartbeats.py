@@ -31,6 +31,17 @@ async def first_position(session, server, channel) -> tuple:
     return socket, json.loads((await receive(socket)).data)["id"]
 
 
+async def frames_until_quiet(socket, quiet: float, at_most: int = 10) -> list:
+    """The frames that arrive until none has for ``quiet`` seconds (at most ``at_most``)."""
+    frames = []
+    while len(frames) < at_most:
+        try:
+            frames.append(json.loads((await receive(socket, timeout=quiet)).data))
+        except TimeoutError:
+            break
+    return frames
+
+
 def test_H7_a_resumed_socket_is_told_the_interval_and_sent_heartbeats_mojarras_never(server):
     channel = server.channel()
 
@@ -50,8 +61,9 @@ def test_H7_a_resumed_socket_is_told_the_interval_and_sent_heartbeats_mojarras_n
             started = loop.time()
             beats = [json.loads((await receive(resumed, timeout=2)).data) for _ in range(4)]
             assert beats == [{"pypush": "heartbeat"}] * 4
-            # Each comes within the interval and a tick (a quarter of it), never later.
-            assert loop.time() - started < 4 * INTERVAL * 1.25 + 0.2
+            # Each comes within the interval and a tick (a quarter of it), never later; the
+            # slack is for a busy machine, and still well short of a 1 s tick's 4 s.
+            assert loop.time() - started < 4 * INTERVAL * 1.25 + 0.8
             with pytest.raises(asyncio.TimeoutError):
                 await receive(plain, timeout=4 * INTERVAL)  # the Mojarra-style socket: nothing
 
@@ -69,6 +81,11 @@ def test_N4_vanish_leaves_the_socket_open_and_silent_heartbeats_included(server)
             await receive(resumed)  # the resume frame
             assert await asyncio.to_thread(channel.vanish) == 2
             await asyncio.to_thread(channel.push, "into the void")
+            # A heartbeat written before the vanish took effect may still be on its way (one
+            # is due every INTERVAL, the fault API's call takes its time): let it land, and
+            # see that it was one and nothing after it, the message pushed after least of all.
+            stray = await frames_until_quiet(resumed, quiet=2 * INTERVAL)
+            assert stray in ([], [{"pypush": "heartbeat"}], [{"pypush": "heartbeat"}] * 2)
             with pytest.raises(asyncio.TimeoutError):
                 await receive(resumed, timeout=5 * INTERVAL)
             assert not resumed.closed and not plain.closed  # nobody said a word
