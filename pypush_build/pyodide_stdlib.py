@@ -13,6 +13,7 @@ is kept by the hash of its inputs, so a rebuild compiles nothing again.
 """
 
 import hashlib
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -44,7 +45,9 @@ def compiled_stdlib(pyodide_dir: Path, target: Path) -> Path:
         if node is None:
             raise StdlibError("Node.js is needed to byte-compile Pyodide's standard library")
         cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(cached.name + ".partial")
+        # Its own name: builds running at once (pytest's workers with an empty cache) must
+        # not move each other's file away; the last to finish replaces an equal one.
+        partial = cached.with_name("%s.%d.partial" % (cached.name, os.getpid()))
         done = subprocess.run(
             [node, str(HERE / "pyodide_stdlib.mjs"), str(pyodide_dir), str(source), str(partial)],
             capture_output=True,

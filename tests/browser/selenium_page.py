@@ -57,6 +57,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from selenium.common.exceptions import (
     JavascriptException,
@@ -83,6 +84,7 @@ DEFAULT_TIMEOUT_MS = 30_000
 CONSOLE_POLL_S = 0.1
 HTTP_BACKSTOP_S = 180
 SCRIPT_BACKSTOP_S = 150  # above any evaluate's own timeout, below HTTP_BACKSTOP_S
+SESSION_START_S = 60  # a session starts in 1 to 3 s here, 10 s on a busy machine
 
 
 class PageError(_BaseError):
@@ -887,6 +889,51 @@ class SeleniumClock:
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def start_driver(
+    new_service: Callable[[], Any],
+    make: Callable[[Any], WebDriver],
+    timeout_s: float = SESSION_START_S,
+    attempts: int = 2,
+) -> WebDriver:
+    """``make(new_service())`` (a local driver's constructor: it starts the service, then
+    the session), given ``timeout_s`` to answer; one that hangs is ended with what it
+    started and tried again with a new service.
+
+    Starting a session once hung for ever here (WebKitWebDriver never answered its
+    new-session request, with the machine busy): Selenium waits without a limit
+    while it starts one, so the whole test run would wait with it.
+    """
+    for attempt in range(1, attempts + 1):
+        outcome: dict[str, object] = {}
+        service = new_service()
+
+        def run(outcome: dict[str, object] = outcome, service: Any = service) -> None:
+            try:
+                outcome["driver"] = make(service)
+            except BaseException as exc:  # handed to the caller below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=run, name="driver-start", daemon=True)
+        thread.start()
+        thread.join(timeout_s)
+        if not thread.is_alive():
+            if "error" in outcome:
+                raise outcome["error"]  # type: ignore[misc]
+            return outcome["driver"]  # type: ignore[return-value]
+        process = getattr(service, "process", None)
+        if process is not None:  # ends the hung request: the thread then finishes
+            left = _descendants(process.pid)
+            with contextlib.suppress(OSError):
+                process.kill()
+            _kill_survivors(left, grace_s=0)
+        thread.join(10)
+        if attempt == attempts:
+            raise RuntimeError(
+                "the WebDriver session did not start within %g s, %d times" % (timeout_s, attempts)
+            )
+    raise AssertionError("unreachable")
 
 
 def _descendants(pid: int) -> list[tuple[int, bytes]]:

@@ -44,6 +44,7 @@ from tests.browser.selenium_page import (
     SeleniumContext,
     SeleniumPage,
     Session,
+    start_driver,
 )
 
 MINIBROWSER_GLOBS = (
@@ -167,8 +168,11 @@ class WebKitContext(SeleniumContext):
         options.binary_location = browser.minibrowser
         options.add_argument("--automation")
         options.accept_insecure_certs = ignore_https_errors  # a session is a context here
-        service = Service(executable_path=browser.driver_path, env=browser.env)
-        super().__init__(browser, Session(webdriver.WebKitGTK(options=options, service=service)))
+        driver = start_driver(
+            lambda: Service(executable_path=browser.driver_path, env=browser.env),
+            lambda service: webdriver.WebKitGTK(options=options, service=service),
+        )
+        super().__init__(browser, Session(driver))
         self._spare: str | None = self.session.current  # the first window, for page one
 
     def _open_window(self) -> str:

@@ -2,14 +2,18 @@
 
 import base64
 import json
+import os
+import subprocess
+import sys
 import urllib.error
 import urllib.request
+import zipfile
 
 import pytest
 
 from pypush_build.bundle import assets_folder, write_bundle
 from pypush_server.server_app import CACHE_FOREVER, CACHE_LOADER
-from tests.support import start_server, stop_server
+from tests.support import ROOT, start_server, stop_server
 
 MPY_MAGIC = b"M\x06"  # .mpy format 6: what MicroPython 1.27 imports
 
@@ -123,3 +127,31 @@ def test_serve_py_sends_the_precompressed_copy_with_the_original_type(tmp_path):
         assert body.startswith(b"\0asm")
     finally:
         stop_server(process)
+
+
+def test_builds_at_once_with_an_empty_cache_each_get_the_compiled_standard_library(tmp_path):
+    """pytest's workers each start serve.py, each building a bundle: with an empty cache
+    they byte-compile Pyodide's standard library at the same time, into the same cache."""
+    build = (
+        "import sys; from pathlib import Path; "
+        "from pypush_build.bundle import PYODIDE_DIST; "
+        "from pypush_build.pyodide_stdlib import compiled_stdlib; "
+        "compiled_stdlib(PYODIDE_DIST, Path(sys.argv[1]))"
+    )
+    environment = dict(os.environ, PYPUSH_CACHE=str(tmp_path / "cache"))
+    targets = [tmp_path / ("stdlib-%d.zip" % n) for n in range(3)]
+    builds = [
+        subprocess.Popen(
+            [sys.executable, "-c", build, str(target)],
+            cwd=ROOT,
+            env=environment,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for target in targets
+    ]
+    errors = [process.communicate(timeout=600)[1] for process in builds]
+    assert [process.returncode for process in builds] == [0, 0, 0], errors
+    contents = {target.read_bytes() for target in targets}
+    assert len(contents) == 1 and zipfile.ZipFile(targets[0]).testzip() is None
+    assert not list((tmp_path / "cache").rglob("*.partial"))  # none left behind
