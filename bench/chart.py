@@ -65,12 +65,12 @@ def draw(results: dict[str, dict], path: Path, title: str) -> None:
         cpu,
         sockets,
         [
-            ("100 B", [results[n].get("small_task_us") for n in sockets]),
-            ("10 KB", [results[n].get("large_task_us") for n in sockets]),
+            ("100 B", [results[n].get("small_cpu_us") for n in sockets]),
+            ("10 KB", [results[n].get("large_cpu_us") for n in sockets]),
         ],
     )
     cpu.set_ylabel("us per message (log)")
-    cpu.set_title("Main-thread CPU per message (TaskDuration)")
+    cpu.set_title("Main-thread CPU per message (thread CPU time)")
     figure.suptitle(title, fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=120)

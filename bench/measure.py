@@ -9,7 +9,10 @@ A run opens a new browser context (empty HTTP cache) and in one tab:
    (first to last arrival at the handler) and main-thread CPU per message from
    the DevTools protocol's ``Performance.getMetrics`` (``TaskDuration``: all
    main-thread tasks; ``ScriptDuration``: the JavaScript and WebAssembly in
-   them), differences taken around each burst;
+   them), differences taken around each burst; and the CPU time the renderers'
+   main threads actually ran (Linux's schedstat: :func:`renderer_cpu_ns`), which,
+   unlike TaskDuration, does not count the time a task waited for a core while the
+   push server or the browser's other processes held both;
 5. memory after the bursts;
 6. latency: sparse probes, from handing each to the server to the echo of the
    page's handler, on the bench's own clock (see :mod:`bench.echo`);
@@ -21,6 +24,7 @@ Bare boots stop after step 3: they open no socket. Every step touches only the
 page's instrumentation (:mod:`bench.pages`), identical for all targets.
 """
 
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -32,6 +36,7 @@ from bench.pages import connects
 from bench.payloads import probe
 from bench.stats import percentile
 from pypush_server.testing import PushChannel, PushTestServer
+from pypush_server.testing.processes import descendants, main_thread_cpu_ns
 
 MB = 1e6
 # The loader's performance marks (faces-push.js: pypush:loader, :runtime, ...), ms since
@@ -145,10 +150,11 @@ class Runner:
     def _burst(self, page: Any, cdp: Any, messages: list[dict]) -> dict[str, float]:
         count = len(messages)
         page.evaluate("received = 0; firstAt = 0; lastAt = 0")
-        before = _metrics(cdp)
+        renderers = renderer_pids()
+        before, cpu_before = _metrics(cdp), renderer_cpu_ns(renderers)
         self.server.send_many(self.channel.name, messages, channel_id=self.channel.channel_id)
         page.wait_for_function("received >= %d" % count, polling=POLL_MS, timeout=BURST_TIMEOUT_MS)
-        after = _metrics(cdp)
+        after, cpu_after = _metrics(cdp), renderer_cpu_ns(renderers)
         received, span_ms = page.evaluate("[received, lastAt - firstAt]")
         if received != count:
             raise AssertionError("%d messages received, %d sent" % (received, count))
@@ -156,6 +162,7 @@ class Runner:
             "msgs_per_s": (count - 1) / (span_ms / 1000) if span_ms > 0 else float("nan"),
             "task_us": (after["TaskDuration"] - before["TaskDuration"]) * 1e6 / count,
             "script_us": (after["ScriptDuration"] - before["ScriptDuration"]) * 1e6 / count,
+            "cpu_us": (cpu_after - cpu_before) / 1e3 / count,
         }
 
     def _latency(self, page: Any) -> dict[str, float]:
@@ -189,3 +196,21 @@ class Runner:
 
 def _metrics(cdp: Any) -> dict[str, float]:
     return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+
+def renderer_pids() -> list[int]:
+    """The browser's renderer processes (Chromium's ``--type=renderer``) under this one."""
+    return [pid for pid, cmdline in descendants(os.getpid()) if b"--type=renderer" in cmdline]
+
+
+def renderer_cpu_ns(pids: list[int]) -> int:
+    """CPU time so far of the renderers' main threads, where every page's script runs.
+
+    Only the tab under test works during a burst; the others' main threads sleep."""
+    total = 0
+    for pid in pids:
+        ran = main_thread_cpu_ns(pid)
+        if ran is None:
+            raise RuntimeError("renderer %d ended during a burst" % pid)
+        total += ran
+    return total

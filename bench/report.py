@@ -139,16 +139,20 @@ def markdown(report: dict) -> str:
         ),
         "",
         "msgs/s: first to last arrival at the handler. CPU: renderer main thread per message,"
-        " Performance.getMetrics TaskDuration (all tasks) and ScriptDuration (script only), in us.",
+        " in us: thread CPU (the time it ran on a core, Linux schedstat), and"
+        " Performance.getMetrics TaskDuration (all tasks, wall time: it also counts the time a"
+        " task waited for a core held by another process) and ScriptDuration (script only).",
         "",
     ]
     lines += _table(
         [
             "target",
             "100 B msgs/s",
+            "100 B CPU us/msg",
             "100 B Task us/msg",
             "100 B Script us/msg",
             "10 KB msgs/s",
+            "10 KB CPU us/msg",
             "10 KB Task us/msg",
             "10 KB Script us/msg",
         ],
@@ -156,9 +160,11 @@ def markdown(report: dict) -> str:
             [
                 label(n),
                 cell(results[n].get("small_msgs_per_s"), 0),
+                cell(results[n].get("small_cpu_us")),
                 cell(results[n].get("small_task_us")),
                 cell(results[n].get("small_script_us")),
                 cell(results[n].get("large_msgs_per_s"), 0),
+                cell(results[n].get("large_cpu_us")),
                 cell(results[n].get("large_task_us")),
                 cell(results[n].get("large_script_us")),
             ]

@@ -47,6 +47,8 @@ RETENTION = 60.0  # seconds of pushes the bus keeps for a process that lost Redi
 WORKER_TTL = 6  # seconds a process's socket counts outlive its last refresh
 REFRESH = 2.0  # seconds between refreshes of a process's socket counts
 READ_BLOCK_MS = 1000
+STOP_SECONDS = 3.0
+"""How long stopping waits for the broker's tasks, and then for each client to close."""
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 _COUNT = """
@@ -208,6 +210,7 @@ class RedisBroker:
         self._tasks: list[asyncio.Task] = []
         self._dirty = asyncio.Event()
         self._lost_since: float | None = None
+        self._stopping = False
 
     def attach(self, hub) -> None:
         self.hub = hub
@@ -242,17 +245,23 @@ class RedisBroker:
         ]
 
     async def stop(self) -> None:
+        # The loops also end by this flag: a cancellation can come back from redis-py as
+        # a TimeoutError (an OSError, which the loops take for Redis being away), and
+        # then the loop went on. serve.py --redis hung at SIGTERM so, now and then.
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, *REDIS_ERRORS):
-                await task
+        if self._tasks:
+            _, left = await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
+            for task in left:  # closing the clients below ends what still waits on Redis
+                log.warning("a Redis task did not stop within %g s: %r", STOP_SECONDS, task)
         if self._lost_since is None:  # with Redis away, its counts expire by themselves
             with contextlib.suppress(TimeoutError, *REDIS_ERRORS):
                 await asyncio.wait_for(self._forget_worker(), 2)
         for client in (self._redis, self._reader):
             if client is not None:
-                await client.aclose()
+                with contextlib.suppress(TimeoutError, *REDIS_ERRORS):
+                    await asyncio.wait_for(client.aclose(), STOP_SECONDS)
 
     # -- the registry -------------------------------------------------------------------------
 
@@ -364,7 +373,7 @@ class RedisBroker:
         """Deliver every entry of the bus to this process's hub, from where it left off."""
         bus = self._key("bus")
         backoff = 0.1
-        while True:
+        while not self._stopping:
             try:
                 answer = await self._reader.xread({bus: last}, count=500, block=READ_BLOCK_MS)
                 if self._lost_since is not None:
@@ -372,6 +381,8 @@ class RedisBroker:
                     backoff = 0.1
                     continue
             except REDIS_ERRORS as exc:
+                if self._stopping:
+                    return
                 self._lost(exc)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
@@ -451,7 +462,7 @@ class RedisBroker:
     # -- socket counts ----------------------------------------------------------------------
 
     async def _keep_counts(self) -> None:
-        while True:
+        while not self._stopping:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
             # that arrives as the event is set (a socket closing as the hub stops), and the
             # loop then never ended: serve.py --redis hung at SIGTERM with a socket open.
@@ -459,6 +470,8 @@ class RedisBroker:
                 async with asyncio.timeout(REFRESH):
                     await self._dirty.wait()
             self._dirty.clear()
+            if self._stopping:
+                return
             with contextlib.suppress(*REDIS_ERRORS):  # the bus reader says when Redis is away
                 await self._write_counts()
 

@@ -71,6 +71,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.command import Command
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from pypush_server.testing.processes import descendants
+
 try:  # so ``except playwright.sync_api.Error`` keeps working on these engines
     from playwright.sync_api import Error as _BaseError
     from playwright.sync_api import TimeoutError as _BaseTimeoutError
@@ -342,7 +344,7 @@ class Session:
             # A browser process stuck in a script can outlive the session: end what is
             # left of ours.
             process = self.driver.service.process
-            left = _descendants(process.pid) if process is not None else []
+            left = descendants(process.pid) if process is not None else []
             try:
                 self.driver.quit()
             except Exception:  # the session may be gone or hung: clean up anyway
@@ -924,7 +926,7 @@ def start_driver(
             return outcome["driver"]  # type: ignore[return-value]
         process = getattr(service, "process", None)
         if process is not None:  # ends the hung request: the thread then finishes
-            left = _descendants(process.pid)
+            left = descendants(process.pid)
             with contextlib.suppress(OSError):
                 process.kill()
             _kill_survivors(left, grace_s=0)
@@ -934,27 +936,6 @@ def start_driver(
                 "the WebDriver session did not start within %g s, %d times" % (timeout_s, attempts)
             )
     raise AssertionError("unreachable")
-
-
-def _descendants(pid: int) -> list[tuple[int, bytes]]:
-    """The processes under ``pid`` (Linux /proc), each with its command line."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry, "rb") as stat:
-                    parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, todo = [], list(children.get(pid, []))
-    while todo:
-        child = todo.pop()
-        with contextlib.suppress(OSError):
-            with open("/proc/%d/cmdline" % child, "rb") as cmdline:
-                found.append((child, cmdline.read()))
-        todo += children.get(child, [])
-    return found
 
 
 def _kill_survivors(processes: list[tuple[int, bytes]], grace_s: float = 2.0) -> None:
