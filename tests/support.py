@@ -2,7 +2,9 @@
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
+import os
 import re
 import shutil
 import signal
@@ -15,6 +17,8 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+from pypush_server.testing.processes import descendants
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = Path(__file__).parent / "browser" / "pages"  # served by the test server under /test/
@@ -174,8 +178,12 @@ def stop_server(process: subprocess.Popen) -> int:
     try:
         return process.wait(timeout=15)
     except subprocess.TimeoutExpired:
+        left = descendants(process.pid)  # serve.py --workers: its workers too
         process.kill()
         process.wait()
+        for pid, _ in left:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         raise
 
 
