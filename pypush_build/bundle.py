@@ -40,6 +40,7 @@ import tempfile
 from pathlib import Path
 
 from pypush_build.compress import compress_tree
+from pypush_build.emscripten_release import GlueShapeError, release_glue
 from pypush_build.parts import (
     INSTALLED,
     PARTS,
@@ -83,7 +84,8 @@ RUNTIMES = {
 
 
 BUILD_STEPS = (
-    "micropython initial memory shrunk; pyodide stdlib byte-compiled; .br and .gz beside each file"
+    "micropython initial memory shrunk; micropython glue as a release build; "
+    "pyodide stdlib byte-compiled; .br and .gz beside each file"
 )
 """What the build does to the runtimes beyond copying them (part of the assets' hash)."""
 
@@ -173,6 +175,7 @@ def write_bundle(destination: Path, url_prefix: str | None = None) -> Path:
         for name in names:
             shutil.copyfile(dist / name, assets / runtime / name)
     shrink_micropython_memory(assets / "micropython" / "micropython.wasm")
+    release_micropython_glue(assets / "micropython" / "micropython.mjs")
     if "pyodide" in RUNTIMES:  # not in a wheel without pypush[pyodide]
         write_compiled_stdlib(assets / "pyodide" / COMPILED_STDLIB)
     for name, text in manifests.items():
@@ -207,6 +210,15 @@ def shrink_micropython_memory(wasm: Path) -> None:
     except WasmMemoryError as exc:
         raise BundleError("%s: %s" % (wasm, exc)) from exc
     wasm.write_bytes(data)
+
+
+def release_micropython_glue(glue: Path) -> None:
+    """MicroPython's glue without the asserts of its debug build: see emscripten_release."""
+    try:
+        text, _ = release_glue(glue.read_text(encoding="utf-8"))
+    except GlueShapeError as exc:
+        raise BundleError("%s: %s" % (glue, exc)) from exc
+    glue.write_text(text, encoding="utf-8")
 
 
 def assets_version(manifests: dict[str, str]) -> str:

@@ -3,6 +3,7 @@
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.error
@@ -155,3 +156,42 @@ def test_builds_at_once_with_an_empty_cache_each_get_the_compiled_standard_libra
     contents = {target.read_bytes() for target in targets}
     assert len(contents) == 1 and zipfile.ZipFile(targets[0]).testzip() is None
     assert not list((tmp_path / "cache").rglob("*.partial"))  # none left behind
+
+
+def test_micropythons_glue_is_rewritten_as_a_release_build_would_be(bundle):
+    """emscripten_release: the npm glue's debug wrappers and table check, gone; nothing else."""
+    from pypush_build.bundle import MICROPYTHON_DIST
+    from pypush_build.emscripten_release import EXPORT_WRAPPER, MIRROR_ASSERT
+
+    original = (MICROPYTHON_DIST / "micropython.mjs").read_text()
+    written = (bundle / assets_folder(bundle) / "micropython" / "micropython.mjs").read_text()
+    exports = EXPORT_WRAPPER.findall(original)
+    assert "malloc" in exports and "proxy_c_to_js_call" in exports
+    assert not EXPORT_WRAPPER.search(written) and MIRROR_ASSERT not in written
+    for name in exports:
+        assert 'createExportWrapper("%s"' % name in original
+        assert '=wasmExports["%s"]' % name in written
+    # Put back, the rewrites give the original byte for byte: nothing else changed.
+    restored = written
+    for name in exports:
+        nargs = re.search(r'createExportWrapper\("%s",(\d+)\)' % re.escape(name), original)[1]
+        restored = restored.replace(
+            'wasmExports["%s"]' % name, 'createExportWrapper("%s",%s)' % (name, nargs), 1
+        )
+    at = original.index(MIRROR_ASSERT)
+    assert restored[:at] + MIRROR_ASSERT + restored[at:] == original
+
+
+@pytest.mark.parametrize(
+    "glue, problem",
+    [
+        ("var a=1;", "not an ASSERTIONS build"),
+        ('function(wasmExports){Module._f=createExportWrapper("f",1)}', "mirror assertion"),
+        ('Module._f=createExportWrapper("f",1);function(wasmExports){}', "outside the function"),
+    ],
+)
+def test_a_glue_of_another_shape_is_refused_not_half_rewritten(glue, problem):
+    from pypush_build.emscripten_release import GlueShapeError, release_glue
+
+    with pytest.raises(GlueShapeError, match=problem):
+        release_glue(glue)
