@@ -30,6 +30,8 @@ export const LOADER_API = 1;
 // Python unless Python asks (keyOf, dataOf, currentEvent), nor cross back: MicroPython
 // makes a proxy of every object that crosses, which only its collector frees.
 let currentData = null, currentEvent = null;
+// Whether Python took the event of the message being delivered (see wire's `collect`).
+let eventHanded = false;
 
 /** A text Python sent: as it was, or decoded when Python had to encode it. */
 export function text(value) {
@@ -161,6 +163,7 @@ export function keyOf() {
 
 /** The MessageEvent of the message being delivered (the Python face's `event`). */
 export function messageEvent() {
+  eventHanded = true;
   return currentEvent;
 }
 
@@ -226,7 +229,10 @@ const POSITION = /^[A-Za-z0-9_-]{1,64}:(?:0|[1-9][0-9]{0,14})$/;
  * carries no more) crosses as its digits, always with its epoch.
  *
  * `collect` (MicroPython only) runs Python's collector after every `budget` characters
- * of frames: what a Python callback keeps of a message stays alive until then.
+ * of frames whose event Python was handed (the Python face's `event`, a control or a bad
+ * frame): such an event stays alive, through its proxy, until the collector frees the
+ * proxy. A message Python decides on without taking its event (the JavaScript face's)
+ * leaves nothing to free, and costs no collection.
  *
  * An early socket (S9) gets its kept events replayed through these handlers, in order,
  * in a microtask: after the core has taken the socket, before any later event.
@@ -237,20 +243,30 @@ const POSITION = /^[A-Za-z0-9_-]{1,64}:(?:0|[1-9][0-9]{0,14})$/;
  */
 export function wire(ws, onOpen, onFrame, onControl, onBadFrame, onClose, graceMs, collect, budget) {
   let closed = false, opened = false, pending = 0, epoch = null;
+  const handed = (size) => {
+    if (collect && (pending += size) >= budget) { pending = 0; collect(); }
+  };
   heardAt.set(ws, Date.now());
   ws.onopen = () => { opened = true; heardAt.set(ws, Date.now()); onOpen(); };
   ws.onmessage = (event) => {
     heardAt.set(ws, Date.now());
     const frame = event.data;
-    if (typeof frame !== "string") return onBadFrame("a binary frame, expected JSON text", event);
-    let parsed;
-    try { parsed = JSON.parse(frame); } catch (e) { return onBadFrame(string(e.message), event); }
-    if (parsed === null || typeof parsed !== "object") {
-      return onBadFrame('JSON without a "data" property', event);
+    if (typeof frame !== "string") {
+      onBadFrame("a binary frame, expected JSON text", event);
+      return handed(frame.byteLength || frame.size || 0);
     }
-    if (!("data" in parsed)) {
-      if (typeof parsed.pypush === "string") return onControl(py(frame), event);
-      return onBadFrame('JSON without a "data" property', event);
+    let parsed;
+    try { parsed = JSON.parse(frame); } catch (e) {
+      onBadFrame(string(e.message), event);
+      return handed(frame.length);
+    }
+    if (parsed === null || typeof parsed !== "object" || !("data" in parsed)) {
+      if (parsed !== null && typeof parsed === "object" && typeof parsed.pypush === "string") {
+        onControl(py(frame), event);
+      } else {
+        onBadFrame('JSON without a "data" property', event);
+      }
+      return handed(frame.length);
     }
     currentData = parsed.data;
     currentEvent = event;
@@ -271,7 +287,7 @@ export function wire(ws, onOpen, onFrame, onControl, onBadFrame, onClose, graceM
         }
       }
     } finally { currentData = currentEvent = null; }
-    if (collect && (pending += frame.length) >= budget) { pending = 0; collect(); }
+    if (eventHanded) { eventHanded = false; handed(frame.length); }
   };
   ws.onclose = (event) => {
     if (closed) return;
