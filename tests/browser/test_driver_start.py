@@ -20,12 +20,16 @@ class SilentService:
         self.process = subprocess.Popen(["sleep", "600"])
 
 
-def test_a_session_start_that_hangs_is_ended_and_tried_again():
-    services: list[SilentService] = []
+class Services(list):
+    """start_driver's ``new_service``: a new SilentService at each call, all kept here."""
 
-    def new_service() -> SilentService:
-        services.append(SilentService())
-        return services[-1]
+    def __call__(self) -> SilentService:
+        self.append(SilentService())
+        return self[-1]
+
+
+def test_a_session_start_that_hangs_is_ended_and_tried_again():
+    services = Services()
 
     def make(service: SilentService) -> str:
         if len(services) == 1:  # the first waits for an answer that never comes
@@ -34,25 +38,21 @@ def test_a_session_start_that_hangs_is_ended_and_tried_again():
         return "a session"
 
     started = time.monotonic()
-    assert start_driver(new_service, make, timeout_s=1) == "a session"
+    assert start_driver(services, make, timeout_s=1) == "a session"
     assert time.monotonic() - started < 10
     assert services[0].process.poll() is not None  # the hung one was ended
     services[1].process.kill()
 
 
 def test_one_that_hangs_every_time_fails_clearly_and_leaves_nothing_running():
-    services: list[SilentService] = []
-
-    def new_service() -> SilentService:
-        services.append(SilentService())
-        return services[-1]
+    services = Services()
 
     def make(service: SilentService) -> str:
         service.process.wait()
         raise ConnectionResetError("the driver went away")
 
     with pytest.raises(RuntimeError, match=r"did not start within 0\.5 s, 2 times"):
-        start_driver(new_service, make, timeout_s=0.5)
+        start_driver(services, make, timeout_s=0.5)
     assert len(services) == 2 and all(s.process.poll() is not None for s in services)
 
 
