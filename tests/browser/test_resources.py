@@ -4,6 +4,8 @@ Runs in its own Chromium with ``--enable-precise-memory-info`` (exact heap
 figures) and ``--js-flags=--expose-gc`` (a real ``gc()`` before each reading).
 """
 
+import time
+
 import pytest
 
 from tests.browser.conftest import PushPage, launch_chromium
@@ -27,6 +29,28 @@ def measured_page(playwright, server, interpreter, engine):
 
 def heap_after_gc(push_page: PushPage) -> int:
     return push_page.evaluate("() => { gc(); gc(); return performance.memory.usedJSHeapSize; }")
+
+
+def settled_live_proxies(push_page: PushPage, capsys, within_s: float = 5.0) -> int:
+    """pypush's live proxies once they stop falling, for at most ``within_s``.
+
+    Seen once in about thirty runs of this file (Chromium, Pyodide, and once in a
+    fresh-clone run on MicroPython): five live proxies, one socket's handlers, read just
+    as the client went idle. A socket the core gave up on (E10) is released only when
+    its own close event comes, which may follow the client's onclose; what that socket
+    was has not been caught. A proxy released a moment later is no leak; one still live
+    after the wait is, and fails the test. The wait, when there is one, is printed.
+    """
+    live = push_page.evaluate("pypush.liveProxies()")
+    seen, deadline = [live], time.monotonic() + within_s
+    while live and time.monotonic() < deadline:
+        time.sleep(0.1)
+        live = push_page.evaluate("pypush.liveProxies()")
+        seen.append(live)
+    if len(seen) > 1:
+        with capsys.disabled():
+            print("\nR1: live proxies after the client went idle, every 0.1 s: %s" % seen)
+    return live
 
 
 def test_R1_cycles_and_messages_leak_no_proxies_and_no_heap(measured_page, server, capsys):
@@ -72,7 +96,7 @@ def test_R1_cycles_and_messages_leak_no_proxies_and_no_heap(measured_page, serve
     measured_page.evaluate("faces.push.close('res')")
     wait_until(lambda: measured_page.state("res") == "idle")
 
-    proxies_after = measured_page.evaluate("pypush.liveProxies()")
+    proxies_after = settled_live_proxies(measured_page, capsys)
     heap_after = heap_after_gc(measured_page)
     with capsys.disabled():
         print(
