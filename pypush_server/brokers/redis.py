@@ -252,7 +252,10 @@ class RedisBroker:
         for task in self._tasks:
             task.cancel()
         if self._tasks:
-            _, left = await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
+            done, left = await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
+            for task in done:  # a loop that ended by an error: no news at shutdown
+                if not task.cancelled():
+                    task.exception()
             for task in left:  # closing the clients below ends what still waits on Redis
                 log.warning("a Redis task did not stop within %g s: %r", STOP_SECONDS, task)
         if self._lost_since is None:  # with Redis away, its counts expire by themselves
