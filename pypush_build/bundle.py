@@ -11,8 +11,9 @@ prefix on any static file server. It holds:
 
   - ``pyodide/``: the Pyodide runtime files, from the npm package the set-up installs;
   - ``micropython/``: the MicroPython runtime, likewise;
-  - ``pypush.json``: the ``pypush`` package's sources as ``{path: text}``, which the
-    loader writes into Pyodide's file system;
+  - ``pypush-pyc.json``: the ``pypush`` package compiled by the bundled Pyodide itself
+    (under Node.js), as ``{path: base64}`` of sourceless ``.pyc`` files, which the loader
+    writes into Pyodide's file system (pyodide_stdlib): no compiling at start-up;
   - ``pypush-mpy.json``: the package compiled to MicroPython bytecode by ``mpy-cross``
     (of the runtime's own version) as ``{path: base64}``: importing bytecode skips
     MicroPython's compiler, which was most of pypush's start-up there;
@@ -49,7 +50,7 @@ from pypush_build.parts import (
     packaged_manifests,
 )
 from pypush_build.pyodide_stdlib import COMPILED_NAME as COMPILED_STDLIB
-from pypush_build.pyodide_stdlib import StdlibError, compiled_stdlib
+from pypush_build.pyodide_stdlib import StdlibError, compiled_package, compiled_stdlib
 from pypush_build.wasm_memory import WasmMemoryError, shrink_initial_memory
 
 WEB = PARTS if INSTALLED else PROJECT_ROOT / "web"
@@ -101,25 +102,49 @@ class BundleError(RuntimeError):
     """The bundle cannot be written (usually: the set-up has not installed the runtimes)."""
 
 
-def package_manifest() -> str:
-    """The ``pypush`` package's sources as JSON ``{"pypush/x.py": text}``, in a stable order."""
-    files = {
-        path.relative_to(PROJECT_ROOT).as_posix(): path.read_text(encoding="utf-8")
-        for path in package_sources()
-    }
-    return json.dumps(files, ensure_ascii=False, separators=(",", ":"))
-
-
 def package_sources() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
 
 
+PYODIDE_MANIFEST = "pypush-pyc.json"
+"""The package as Pyodide's bytecode, ``{"pypush/x.pyc": base64}`` (what the loader gives
+Pyodide); in an installed wheel the runtime wheel ``pypush[pyodide]`` carries it."""
+
+
 def package_manifests() -> dict[str, str]:
-    """``pypush.json`` and ``pypush-mpy.json``: made now in the repository; an installed
-    wheel carries the ones its build made (no mpy-cross needed there)."""
+    """``pypush-mpy.json`` and, with Pyodide, ``pypush-pyc.json``: made now in the
+    repository; an installed wheel carries the ones its build made (no
+    mpy-cross or Node.js needed there)."""
     if INSTALLED:
-        return packaged_manifests()
-    return {"pypush.json": package_manifest(), "pypush-mpy.json": compiled_manifest()}
+        manifests = packaged_manifests()
+        if PYODIDE_DIST is not None and (PYODIDE_DIST / PYODIDE_MANIFEST).is_file():
+            manifests[PYODIDE_MANIFEST] = (PYODIDE_DIST / PYODIDE_MANIFEST).read_text("utf-8")
+        return manifests
+    return {
+        "pypush-mpy.json": compiled_manifest(),
+        PYODIDE_MANIFEST: pyodide_manifest(),
+    }
+
+
+def pyodide_manifest() -> str:
+    """The package as the bundled Pyodide's bytecode: JSON ``{"pypush/x.pyc": base64}``.
+
+    Sourceless ``.pyc`` files, which Python imports where no ``.py`` is: the loader
+    writes only these into Pyodide's file system, so its start compiles nothing of
+    pypush (the sources, compiled in the page, took 86-130 ms of a cold start here).
+    """
+    sources = {
+        path.relative_to(PROJECT_ROOT).as_posix(): path.read_text(encoding="utf-8")
+        for path in package_sources()
+    }
+    try:
+        compiled = compiled_package(PYODIDE_DIST, sources)
+    except StdlibError as exc:
+        raise BundleError(str(exc)) from exc
+    files = {name: base64.b64encode(data).decode("ascii") for name, data in compiled.items()}
+    if sorted(files) != sorted(name + "c" for name in sources):
+        raise BundleError("Pyodide did not compile every module of pypush: %s" % sorted(files))
+    return json.dumps(files, separators=(",", ":"))
 
 
 def compiled_manifest() -> str:

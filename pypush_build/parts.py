@@ -6,11 +6,11 @@ A wheel has neither Node nor ``web/``, so its build writes the parts into it,
 made from the pinned runtimes there and then:
 
 - ``pypush`` (the project's wheel) carries the default path: the loader, the glue,
-  the package's manifests (source, and MicroPython bytecode) and MicroPython, in
+  the package as MicroPython bytecode and MicroPython, in
   ``pypush_build/parts/``, and the demo pages in ``pypush_server/demo/``;
 - ``pypush-pyodide`` and ``pypush-pyscript`` (``runtimes/``, the extras
   ``pypush[pyodide]`` and ``pypush[pyscript]``) carry Pyodide (with its standard
-  library byte-compiled, which needs Node.js) and PyScript, which most of the bytes
+  library and the package byte-compiled, which needs Node.js) and PyScript, which most of the bytes
   are and the default path never loads, in ``pypush_pyodide/files/`` and
   ``pypush_pyscript/files/``.
 
@@ -35,7 +35,8 @@ INSTALLED = (
     not (PROJECT_ROOT / "web" / "faces-push.js").is_file() and (PARTS / "faces-push.js").is_file()
 )
 """True in an installed wheel: no repository around, the parts are in :data:`PARTS`."""
-MANIFESTS = ("pypush.json", "pypush-mpy.json")
+MANIFESTS = ("pypush-mpy.json",)
+"""The default path's; ``pypush-pyc.json`` (Pyodide's bytecode) is the Pyodide wheel's."""
 LOADER_FILES = ("faces-push.js", "pypush-glue.js")
 RUNTIME_PACKAGES = {"pyodide": "pypush_pyodide", "pyscript": "pypush_pyscript"}
 """The runtime wheels' import packages; each holds its runtime's files in ``files/``."""
@@ -70,8 +71,9 @@ def write_parts(build_lib: Path) -> None:
         shutil.copyfile(bundle.MICROPYTHON_DIST / name, parts / "micropython" / name)
     for name in LOADER_FILES:
         shutil.copyfile(bundle.WEB / name, parts / name)
-    for name, text in bundle.package_manifests().items():
-        (parts / name).write_text(text, encoding="utf-8")
+    manifests = bundle.package_manifests()
+    for name in MANIFESTS:
+        (parts / name).write_text(manifests[name], encoding="utf-8")
     demo = Path(build_lib) / "pypush_server" / "demo"
     shutil.rmtree(demo, ignore_errors=True)
     shutil.copytree(bundle.WEB / "demo", demo)
@@ -91,6 +93,9 @@ def write_runtime(runtime: str, build_lib: Path) -> None:
         # Its standard library byte-compiled by Pyodide under Node.js, which the
         # installed wheel will not have (pyodide_stdlib).
         bundle.write_compiled_stdlib(files / bundle.COMPILED_STDLIB)
+        # pypush itself as this Pyodide's bytecode, likewise (the runtime wheel has
+        # pypush's own version, so it is this pypush).
+        (files / bundle.PYODIDE_MANIFEST).write_text(bundle.pyodide_manifest(), encoding="utf-8")
     else:
         ensure_runtimes([bundle.PYSCRIPT_DIST / "core.js"])
         # What the bundle copies of PyScript (its source maps are left out there too).

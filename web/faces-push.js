@@ -153,7 +153,7 @@
     pyodide: {
       files: ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
               "pyodide/python_stdlib_pyc.zip", "pyodide/pyodide-lock.json", "pypush-glue.js"],
-      package: "pypush.json",  // {path: source text}
+      package: "pypush-pyc.json",  // {path: base64 bytecode}, sourceless .pyc: no compiling
       preload: [["modulepreload", "pyodide/pyodide.asm.mjs"], ["fetch", "pyodide/pyodide.asm.wasm"],
                 ["fetch", "pyodide/python_stdlib_pyc.zip"], ["fetch", "pyodide/pyodide-lock.json"]],
       load: async function () {
@@ -210,8 +210,8 @@
   }
 
   function contents(path, text) {
-    // Bytecode travels as base64; source as text.
-    if (!/\.mpy$/.test(path)) return text;
+    // Bytecode (.mpy, .pyc) travels as base64; source as text.
+    if (!/\.(mpy|pyc)$/.test(path)) return text;
     var bytes = atob(text), array = new Uint8Array(bytes.length);
     for (var i = 0; i < bytes.length; i++) array[i] = bytes.charCodeAt(i);
     return array;

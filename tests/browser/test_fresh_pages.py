@@ -59,7 +59,7 @@ MISSING = {
         "pyodide": "pyodide/python_stdlib_pyc.zip",
         "micropython": "micropython/micropython.mjs",
     },
-    "package": {"pyodide": "pypush.json", "micropython": "pypush-mpy.json"},
+    "package": {"pyodide": "pypush-pyc.json", "micropython": "pypush-mpy.json"},
 }
 
 

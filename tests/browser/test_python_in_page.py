@@ -63,7 +63,7 @@ def test_a_pyscript_page_lends_its_interpreter_even_if_its_python_never_imports_
     assert push_page.wait_for("js-only", "message")[0][1] == "works"
     requested = push_page.evaluate(
         "performance.getEntriesByType('resource').map((e) => e.name)"
-        ".filter((n) => n.endsWith('pypush.json'))"
+        ".filter((n) => n.endsWith('pypush-pyc.json'))"
     )
     assert requested == []  # the loader's own boot path (which fetches it) never ran
     context.close()

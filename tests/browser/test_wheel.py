@@ -46,7 +46,6 @@ NOT_COPIED = shutil.ignore_patterns(
 DEFAULT_PATH_PARTS = {
     "pypush_build/parts/faces-push.js",
     "pypush_build/parts/pypush-glue.js",
-    "pypush_build/parts/pypush.json",
     "pypush_build/parts/pypush-mpy.json",
     "pypush_build/parts/micropython/micropython.mjs",
     "pypush_build/parts/micropython/micropython.wasm",
@@ -181,6 +180,7 @@ def test_the_wheel_holds_the_default_path_and_the_runtime_wheels_the_rest(wheels
     # Compiled by Pyodide under Node.js when the wheel was built: where it is installed
     # there is no Node.
     assert "pypush_pyodide/files/python_stdlib_pyc.zip" in pyodide
+    assert "pypush_pyodide/files/pypush-pyc.json" in pyodide  # pypush itself, likewise
     pyscript = set(zipfile.ZipFile(wheels["pypush_pyscript"]).namelist())
     assert "pypush_pyscript/files/core.js" in pyscript
     assert not [n for n in pyscript if n.endswith(".map")]
@@ -200,7 +200,7 @@ def test_pip_install_pypush_bundles_and_serves_the_default_path(
     run(default_venv / "bin" / "pypush", "bundle", "out", "--jar", "pypush.jar", cwd=tmp_path)
     [assets] = (tmp_path / "out").glob("v-*")
     assert sorted(p.name for p in assets.iterdir() if p.suffix not in (".br", ".gz")) == [
-        "micropython", "pypush-glue.js", "pypush-mpy.json", "pypush.json",
+        "micropython", "pypush-glue.js", "pypush-mpy.json",
     ]  # fmt: skip
     assert (assets / "micropython" / "micropython.wasm.br").is_file()  # compressed here too
     assert not (tmp_path / "out" / "pyscript").exists()

@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from pypush_build.bundle import assets_folder, write_bundle
+from pypush_build.bundle import PACKAGE, PROJECT_ROOT, assets_folder, write_bundle
 from pypush_server.server_app import CACHE_FOREVER, CACHE_LOADER
 from tests.support import ROOT, start_server, stop_server
 
@@ -29,7 +29,7 @@ def test_the_loader_names_the_hashed_assets_folder(bundle):
     assert folder.startswith("v-") and len(folder) == 14
     loader = (bundle / "faces-push.js").read_text()
     assert 'var assets = "./%s/";' % folder in loader
-    for name in ("pyodide/pyodide.asm.wasm", "micropython/micropython.wasm", "pypush.json"):
+    for name in ("pyodide/pyodide.asm.wasm", "micropython/micropython.wasm", "pypush-pyc.json"):
         assert (bundle / folder / name).is_file(), name
 
 
@@ -37,7 +37,7 @@ def test_a_changed_package_gets_a_new_folder_and_the_old_one_goes(bundle, monkey
     import pypush_build.bundle as module
 
     before = assets_folder(bundle)
-    monkeypatch.setattr(module, "package_manifest", lambda: '{"pypush/x.py": "changed"}')
+    monkeypatch.setattr(module, "compiled_manifest", lambda: '{"pypush/x.mpy": "changed"}')
     write_bundle(bundle)
     after = assets_folder(bundle)  # exactly one folder: the old one was removed
     assert after != before
@@ -48,11 +48,27 @@ def test_a_changed_package_gets_a_new_folder_and_the_old_one_goes(bundle, monkey
 
 def test_micropython_gets_the_package_as_bytecode_of_every_module(bundle):
     folder = bundle / assets_folder(bundle)
-    sources = json.loads((folder / "pypush.json").read_text())
     compiled = json.loads((folder / "pypush-mpy.json").read_text())
-    assert sorted(compiled) == sorted(name[: -len(".py")] + ".mpy" for name in sources)
+    assert sorted(compiled) == sorted(name[: -len(".py")] + ".mpy" for name in package_names())
     for name, data in compiled.items():
         assert base64.b64decode(data).startswith(MPY_MAGIC), name
+
+
+def test_pyodide_gets_the_package_as_its_own_bytecode_of_every_module(bundle):
+    """Sourceless .pyc files of Pyodide's CPython (its magic number, no source to check),
+    which the loader writes where Python imports them: no compiling at start-up."""
+    folder = bundle / assets_folder(bundle)
+    compiled = json.loads((folder / "pypush-pyc.json").read_text())
+    assert sorted(compiled) == sorted(name + "c" for name in package_names())
+    [magic] = {base64.b64decode(data)[:4] for data in compiled.values()}
+    with zipfile.ZipFile(folder / "pyodide" / "python_stdlib_pyc.zip") as stdlib:
+        assert stdlib.read("json/__init__.pyc")[:4] == magic  # the stdlib Pyodide boots with
+    for name, data in compiled.items():
+        assert base64.b64decode(data)[4:16] == b"\0" * 12, name  # flags 0: never checked
+
+
+def package_names() -> list[str]:
+    return [path.relative_to(PROJECT_ROOT).as_posix() for path in sorted(PACKAGE.rglob("*.py"))]
 
 
 def get(url: str) -> tuple[int, dict]:

@@ -81,7 +81,7 @@ def test_every_file_of_the_jar_is_served_in_every_form_with_its_content_type(fac
         folder + "/micropython/micropython.wasm": "application/wasm",
         folder + "/micropython/micropython.mjs": "text/javascript",
         folder + "/pyodide/pyodide.asm.wasm": "application/wasm",
-        folder + "/pypush.json": "application/json",
+        folder + "/pypush-pyc.json": "application/json",
     }
     for name, content_type in types.items():
         _, headers, _ = get(faces_app.base_url + FORMS[form] % name)
