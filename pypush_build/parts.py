@@ -71,9 +71,8 @@ def write_parts(build_lib: Path) -> None:
         shutil.copyfile(bundle.MICROPYTHON_DIST / name, parts / "micropython" / name)
     for name in LOADER_FILES:
         shutil.copyfile(bundle.WEB / name, parts / name)
-    manifests = bundle.package_manifests()
-    for name in MANIFESTS:
-        (parts / name).write_text(manifests[name], encoding="utf-8")
+    # MANIFESTS: only MicroPython's bytecode (Pyodide's is the Pyodide wheel's to carry).
+    (parts / "pypush-mpy.json").write_text(bundle.compiled_manifest(), encoding="utf-8")
     demo = Path(build_lib) / "pypush_server" / "demo"
     shutil.rmtree(demo, ignore_errors=True)
     shutil.copytree(bundle.WEB / "demo", demo)

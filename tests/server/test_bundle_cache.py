@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from pypush_build.bundle import PACKAGE, PROJECT_ROOT, assets_folder, write_bundle
+from pypush_build.bundle import PROJECT_ROOT, assets_folder, package_sources, write_bundle
 from pypush_server.server_app import CACHE_FOREVER, CACHE_LOADER
 from tests.support import ROOT, start_server, stop_server
 
@@ -68,7 +68,7 @@ def test_pyodide_gets_the_package_as_its_own_bytecode_of_every_module(bundle):
 
 
 def package_names() -> list[str]:
-    return [path.relative_to(PROJECT_ROOT).as_posix() for path in sorted(PACKAGE.rglob("*.py"))]
+    return [path.relative_to(PROJECT_ROOT).as_posix() for path in package_sources()]
 
 
 def get(url: str) -> tuple[int, dict]:
