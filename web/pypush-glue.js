@@ -219,7 +219,9 @@ const POSITION = /^[A-Za-z0-9_-]{1,64}:(?:0|[1-9][0-9]{0,14})$/;
 
 /**
  * Wires a socket's events to Python: onOpen(), onFrame() with the frame parsed here and
- * held as the message being delivered (E3), onControl(text, event) for a frame meant for
+ * held as the message being delivered (E3), onFrameFailed(error) when the function
+ * onFrame returned (the page's onmessage, which Python decided to deliver and left to
+ * the glue to run, one crossing less) failed, onControl(text, event) for a frame meant for
  * pypush (JSON with a "pypush" key and no "data"), onBadFrame(why, event) for what is
  * not a push message (E6), onClose(event) exactly once.
  *
@@ -241,7 +243,7 @@ const POSITION = /^[A-Za-z0-9_-]{1,64}:(?:0|[1-9][0-9]{0,14})$/;
  * blocked port such as 1 or 6000): when `close` has not come graceMs after an error
  * before open, make it (1006, as Chromium reports the same failure).
  */
-export function wire(ws, onOpen, onFrame, onControl, onBadFrame, onClose, graceMs, collect, budget) {
+export function wire(ws, onOpen, onFrame, onFrameFailed, onControl, onBadFrame, onClose, graceMs, collect, budget) {
   let closed = false, opened = false, pending = 0, epoch = null;
   const handed = (size) => {
     if (collect && (pending += size) >= budget) { pending = 0; collect(); }
@@ -272,19 +274,24 @@ export function wire(ws, onOpen, onFrame, onControl, onBadFrame, onClose, graceM
     currentEvent = event;
     const id = parsed.id;
     try {
+      let deliver;
       if (typeof id !== "string" || !POSITION.test(id)) {
-        onFrame();
+        deliver = onFrame();
       } else {
         const at = id.lastIndexOf(":"), offset = +id.slice(at + 1);
         if (offset > INT32) {
           epoch = id.slice(0, at);
-          onFrame(id.slice(at + 1), epoch);
+          deliver = onFrame(id.slice(at + 1), epoch);
         } else if (epoch !== null && at === epoch.length && id.startsWith(epoch)) {
-          onFrame(offset);
+          deliver = onFrame(offset);
         } else {
           epoch = id.slice(0, at);
-          onFrame(offset, epoch);
+          deliver = onFrame(offset, epoch);
         }
+      }
+      if (typeof deliver === "function") {
+        const error = deliver();
+        if (error !== false) onFrameFailed(error);
       }
     } finally { currentData = currentEvent = null; }
     if (eventHanded) { eventHanded = false; handed(frame.length); }
