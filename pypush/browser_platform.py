@@ -13,10 +13,7 @@ page's onmessage gets exactly what ``JSON.parse(frame).data`` gave, never a copy
 that went through Python (MicroPython would cut a string at its first U+0000), and
 a message costs no proxy (MicroPython frees proxies only when its collector runs).
 Python reads the message only when it needs it: its text for a behavior key
-(E3/E4), its value and event for the Python face. And for the JavaScript face's
-clients without behaviors, the core's answer to that call is the page's onmessage
-wrapper, which the glue then runs itself: Python decides on the message, and the
-page's function is not called through Python (one crossing less per message).
+(E3/E4), its value and event for the Python face.
 """
 
 try:
@@ -68,7 +65,6 @@ class BrowserSocket(Socket):
         self.handlers = (
             proxy(events.opened),
             proxy(events.message),
-            proxy(self.on_message_failed),
             proxy(self.on_control),
             proxy(self.on_bad_frame),
             proxy(self.on_close),
@@ -87,9 +83,6 @@ class BrowserSocket(Socket):
 
     def silence_ms(self) -> int:
         return glue.silence(self.ws)  # N4: the glue keeps the time of the last frame
-
-    def on_message_failed(self, js_error: object) -> None:
-        self.events.message_failed(JavaScriptError(js_error))
 
     def on_control(self, text: str, event: object) -> None:
         self.events.control(from_js(text), event)

@@ -182,11 +182,6 @@ class PushClient:
         self.onclose = onclose or _noop
         self.ongap = ongap or _noop
         self.behaviors = behaviors
-        # E3: an onmessage the host can run itself (a face's, with ``host_function``):
-        # the core decides on each message and hands the host that function instead
-        # of calling through it, one crossing less per message. Behaviors must run
-        # after onmessage (E4), so a client with behaviors calls it from here.
-        self.host_onmessage = None if behaviors else getattr(onmessage, "host_function", None)
         self.lifecycle: _Lifecycle | None = None
 
     # -- the public operations -------------------------------------------------
@@ -248,19 +243,14 @@ class PushClient:
         )
         self.call("ongap", self.ongap, missed, reason)
 
-    def deliver(self, message: object, event: object) -> object:
+    def deliver(self, message: object, event: object) -> None:
         """E3/E4/E5: onmessage, then the behaviors that are own keys of the message.
 
         ``message`` is the platform's handle for the message; only a client with
         behaviors asks the platform for its text (E3: string messages only). This
         runs for every message, so it calls onmessage itself rather than through
         :meth:`call` (each Python call costs, most of all on MicroPython).
-
-        Returns the host function the platform runs at once instead, when the
-        face gave one (see :attr:`host_onmessage`), else None.
         """
-        if self.host_onmessage is not None:
-            return self.host_onmessage
         try:
             self.onmessage(message, self.channel, event)
         except Exception as exc:  # a page callback may raise anything
@@ -271,11 +261,6 @@ class PushClient:
             if functions:
                 for function in functions:
                     self.call("behavior '%s'" % key, function)
-        return None
-
-    def onmessage_failed(self, error: BaseException) -> None:
-        """E5: the host function :meth:`deliver` returned failed; reported, nothing stops."""
-        self.report("onmessage threw: %s" % (error,), error)
 
 
 class _Lifecycle:
@@ -650,7 +635,7 @@ class _SocketEvents:
         epoch: object = None,
         message: object = None,
         event: object = None,
-    ) -> object:
+    ) -> None:
         # The hot path, one Python call per message (E3, E10): a browser passes no
         # handles at all, meaning "the message being delivered" (see browser_platform),
         # and, from pypush's server, the message's offset, plus its epoch when it is not
@@ -662,13 +647,9 @@ class _SocketEvents:
                     offset = lifecycle.on_epoch(epoch, offset)
                 if offset <= lifecycle.offset:
                     lifecycle.on_repeat(offset)
-                    return None
+                    return
                 lifecycle.offset = offset
-            return lifecycle.client.deliver(message, event)
-        return None
-
-    def message_failed(self, error: BaseException) -> None:
-        self.lifecycle.client.onmessage_failed(error)
+            lifecycle.client.deliver(message, event)
 
     def control(self, text: str, event: object = None) -> None:
         self.lifecycle.on_control(self, text, event)

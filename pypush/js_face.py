@@ -31,8 +31,6 @@ class _OnOpen:
 class _OnMessage:
     def __init__(self, wrapper: object) -> None:
         self.wrapper = wrapper
-        # E3: the core hands this to the glue to run, unless behaviors must follow (E4).
-        self.host_function = wrapper
 
     def __call__(self, message: object, channel: object, event: object) -> None:
         # Per message: the glue hands the page the message being delivered.

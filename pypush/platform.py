@@ -23,7 +23,7 @@ class SocketEvents:
         epoch: str | None = None,
         message: object = None,
         event: object = None,
-    ) -> object:
+    ) -> None:
         """A frame was decoded: ``message`` stands for ``JSON.parse(frame).data``.
 
         It is the platform's handle for the message: the value itself, or (in a
@@ -33,17 +33,7 @@ class SocketEvents:
         of the form ``EPOCH:OFFSET`` (pypush's server, spec P1), else None;
         ``epoch`` comes with it whenever it is not the epoch of the socket's
         previous positioned message (so, at least with the socket's first one).
-
-        Returns None, or a host function for the adapter to call at once, with the
-        message still the one being delivered: the page's onmessage, when its face
-        gave the core one the host can run itself (``host_function``, E3). It
-        returns False, or what the page's function threw, which the adapter passes
-        to :meth:`message_failed` (E5).
         """
-        raise NotImplementedError
-
-    def message_failed(self, error: BaseException) -> None:
-        """The host function :meth:`message` returned failed with ``error`` (E5)."""
         raise NotImplementedError
 
     def control(self, text: str, event: object) -> None:

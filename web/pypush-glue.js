@@ -219,9 +219,7 @@ const POSITION = /^[A-Za-z0-9_-]{1,64}:(?:0|[1-9][0-9]{0,14})$/;
 
 /**
  * Wires a socket's events to Python: onOpen(), onFrame() with the frame parsed here and
- * held as the message being delivered (E3), onFrameFailed(error) when the function
- * onFrame returned (the page's onmessage, which Python decided to deliver and left to
- * the glue to run, one crossing less) failed, onControl(text, event) for a frame meant for
+ * held as the message being delivered (E3), onControl(text, event) for a frame meant for
  * pypush (JSON with a "pypush" key and no "data"), onBadFrame(why, event) for what is
  * not a push message (E6), onClose(event) exactly once.
  *
@@ -243,7 +241,7 @@ const POSITION = /^[A-Za-z0-9_-]{1,64}:(?:0|[1-9][0-9]{0,14})$/;
  * blocked port such as 1 or 6000): when `close` has not come graceMs after an error
  * before open, make it (1006, as Chromium reports the same failure).
  */
-export function wire(ws, onOpen, onFrame, onFrameFailed, onControl, onBadFrame, onClose, graceMs, collect, budget) {
+export function wire(ws, onOpen, onFrame, onControl, onBadFrame, onClose, graceMs, collect, budget) {
   let closed = false, opened = false, pending = 0, epoch = null;
   const handed = (size) => {
     if (collect && (pending += size) >= budget) { pending = 0; collect(); }
@@ -274,24 +272,19 @@ export function wire(ws, onOpen, onFrame, onFrameFailed, onControl, onBadFrame, 
     currentEvent = event;
     const id = parsed.id;
     try {
-      let deliver;
       if (typeof id !== "string" || !POSITION.test(id)) {
-        deliver = onFrame();
+        onFrame();
       } else {
         const at = id.lastIndexOf(":"), offset = +id.slice(at + 1);
         if (offset > INT32) {
           epoch = id.slice(0, at);
-          deliver = onFrame(id.slice(at + 1), epoch);
+          onFrame(id.slice(at + 1), epoch);
         } else if (epoch !== null && at === epoch.length && id.startsWith(epoch)) {
-          deliver = onFrame(offset);
+          onFrame(offset);
         } else {
           epoch = id.slice(0, at);
-          deliver = onFrame(offset, epoch);
+          onFrame(offset, epoch);
         }
-      }
-      if (typeof deliver === "function") {
-        const error = deliver();
-        if (error !== false) onFrameFailed(error);
       }
     } finally { currentData = currentEvent = null; }
     if (eventHanded) { eventHanded = false; handed(frame.length); }

@@ -91,13 +91,7 @@ class FakeSocket(Socket):
         epoch: str | None = None,
     ) -> None:
         self._heard()
-        # As the glue does: a host function the core returns runs at once (E3), and
-        # what it returns other than False is a failure handed back (E5).
-        deliver = self.events.message(offset, epoch, message, event)
-        if deliver is not None:
-            error = deliver(message, event)
-            if error is not False:
-                self.events.message_failed(RuntimeError(error))
+        self.events.message(offset, epoch, message, event)
 
     def server_controls(self, **fields: object) -> None:
         """A frame for pypush (no ``data``), as pypush's server sends after a resume."""

@@ -91,69 +91,6 @@ def test_E5_a_throwing_onmessage_or_behavior_stops_nothing_and_is_reported(push,
     assert not socket.close_called
 
 
-class HostOnMessage:
-    """A face's onmessage the host can run itself (the JavaScript face's, E3): the core
-    must hand ``host_function`` to the host rather than call through the object."""
-
-    def __init__(self, fails_on: object = None) -> None:
-        self.host_runs: list = []
-        self.called_by_core: list = []
-        self.fails_on = fails_on
-
-        def host_function(message: object, event: object) -> object:
-            self.host_runs.append((message, event))
-            return "page threw" if message == self.fails_on else False
-
-        self.host_function = host_function
-
-    def __call__(self, message: object, channel: object, event: object) -> None:
-        self.called_by_core.append((message, channel, event))
-
-
-def test_E3_a_face_onmessage_the_host_runs_is_handed_to_it_for_each_message(push, platform):
-    onmessage = HostOnMessage()
-    push.init("c", "/p?x", CHANNEL, onmessage=onmessage, autoconnect=True)
-    socket = platform.last_socket
-    socket.server_accepts()
-    socket.server_sends({"a": 1}, "ev1", offset=1, epoch="e")
-    socket.server_sends({"a": 1}, "ev1", offset=1)  # P1: a repeat is not delivered
-    socket.server_sends("two", "ev2", offset=2)
-    assert onmessage.host_runs == [({"a": 1}, "ev1"), ("two", "ev2")]
-    assert onmessage.called_by_core == []
-
-
-def test_E5_a_failing_host_onmessage_is_reported_and_the_next_message_delivered(push, platform):
-    onmessage = HostOnMessage(fails_on="bad")
-    push.init("c", "/p?x", CHANNEL, onmessage=onmessage, autoconnect=True)
-    socket = platform.last_socket
-    socket.server_accepts()
-    socket.server_sends("bad")
-    socket.server_sends("good")
-    assert [m for m, _ in onmessage.host_runs] == ["bad", "good"]
-    [(message, cause)] = platform.errors
-    assert "'c'" in message and CHANNEL in message and "onmessage threw: page threw" in message
-    assert str(cause) == "page threw"
-    assert not socket.close_called
-
-
-def test_E4_with_behaviors_the_core_calls_onmessage_itself_then_the_behaviors(push, platform):
-    order = []
-    onmessage = HostOnMessage()
-    push.init(
-        "c",
-        "/p?x",
-        CHANNEL,
-        onmessage=onmessage,
-        behaviors={"go": [lambda: order.append(len(onmessage.called_by_core))]},
-        autoconnect=True,
-    )
-    platform.last_socket.server_accepts()
-    platform.last_socket.server_sends("go", "ev")
-    assert onmessage.called_by_core == [("go", CHANNEL, "ev")]
-    assert onmessage.host_runs == []
-    assert order == [1]  # the behavior ran after onmessage
-
-
 @pytest.mark.parametrize("callback", ["onopen", "onerror", "onclose"])
 def test_E5_throwing_lifecycle_callbacks_do_not_break_the_state_machine(callback):
     platform = FakePlatform()
