@@ -22,6 +22,7 @@ import argparse
 import json
 import shutil
 import statistics
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
@@ -95,7 +96,7 @@ def frames_of(args: argparse.Namespace) -> list[str]:
     return [json.dumps({"data": make(n), "id": "@ID@"}) for n in range(args.messages)]
 
 
-def measure(page, frames: list[str], rounds: int, walk_ints: int, first: int) -> list[float]:
+def measure(page: Any, frames: list[str], rounds: int, walk_ints: int, first: int) -> list[float]:
     """µs per onmessage call, one figure per round; ``first`` is the first offset used."""
     figures = []
     for _ in range(rounds):
@@ -120,9 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         for name in TARGETS:
             channel = server.channel("dispatch")
-            html = pages(channel.url, server.assets_url)[name].replace(
-                "<body>\n", "<body>\n" + CAPTURE_JS, 1
-            )
+            html = pages(channel.url, server.assets_url)[name]
+            if "<body>\n" not in html:
+                raise RuntimeError("no <body> in the %s page to capture its socket before" % name)
+            html = html.replace("<body>\n", "<body>\n" + CAPTURE_JS, 1)
             context = browser.new_context()
             try:
                 page = context.new_page()
