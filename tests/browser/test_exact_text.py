@@ -165,6 +165,10 @@ def test_19_client_ids_and_channel_names_cross_whole(push_page, channel, engine)
     channel.close_sockets(1011, "bye\x00now")  # E8: a reason with U+0000 in it
     wait_until(lambda: push_page.evaluate("exactLog.length") == 3, 10, "onerror")
     channel.wait_for_sockets(1)
+    # The server counts the new socket before the page sees it open; closed while still
+    # connecting, it would end with the browser's 1006 (C1), not 1000.
+    state = "(ids) => pypush.state(JSON.parse(ids)[0])"
+    wait_until(lambda: push_page.evaluate(state, json.dumps([cid])) == "open", 10, "reopened")
     push_page.evaluate("(ids) => faces.push.close(JSON.parse(ids)[0])", json.dumps([cid]))
     wait_until(lambda: push_page.evaluate("exactLog.length") == 4, 10, "onclose")
     log = push_page.evaluate(
