@@ -22,7 +22,6 @@ so ratios compare runs measured close together. Writes ``results.json``,
 
 import argparse
 import json
-import shutil
 import sys
 import time
 import traceback
@@ -40,7 +39,7 @@ from bench.pages import INTERPRETERS, pages
 from bench.payloads import frame_bytes, large_message, small_message
 from bench.report import markdown
 from pypush_server.testing import PushTestServer
-from pypush_server.testing.pytest_plugin import CHROMIUM_ARGS, CHROMIUM_NAMES
+from pypush_server.testing.pytest_plugin import CHROMIUM_ARGS, find_chromium
 from pypush_server.testing.server import testing_config
 
 # Precise (unquantised) performance.memory, and gc() for the page.
@@ -136,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         large=[large_message(n) for n in range(args.large_messages)],
         probes=args.probes,
     )
-    executable = next(filter(None, (shutil.which(n) for n in CHROMIUM_NAMES)), None)
+    executable = find_chromium()
     failures: list[dict] = []
     # A burst is pushed at once (2,000 x 10 KB: 20 MB): the server's slow-client bound
     # (8 MiB or 30 s behind, then 1013) would cut a page that a loaded machine slows,

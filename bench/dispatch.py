@@ -20,17 +20,16 @@ medians over rounds (the first round, a warm-up, left out), all from this one ru
 
 import argparse
 import json
-import shutil
 import statistics
 from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from bench.__main__ import CHROMIUM_NAMES, MEMORY_ARGS
+from bench.__main__ import MEMORY_ARGS
 from bench.pages import pages
 from bench.payloads import large_message, small_message
 from pypush_server.testing import PushTestServer
-from pypush_server.testing.pytest_plugin import CHROMIUM_ARGS
+from pypush_server.testing.pytest_plugin import CHROMIUM_ARGS, find_chromium
 
 TARGETS = ("js-floor", "pypush-micropython", "pypush-pyodide")
 
@@ -113,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     frames = frames_of(args)
     walk_ints = int(args.walk_mb * 1024 * 1024 / 4)
-    executable = next(filter(None, (shutil.which(n) for n in CHROMIUM_NAMES)), None)
+    executable = find_chromium()
     results: dict[str, dict[str, float]] = {}
     with PushTestServer() as server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(

@@ -27,6 +27,13 @@ if TYPE_CHECKING:  # imported lazily: every pytest run of a project with pypush 
     from pypush_server.testing import PushChannel, PushTestServer
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_chromium() -> str | None:
+    """The first Chromium on PATH by :data:`CHROMIUM_NAMES`; None lets Playwright choose."""
+    return next(filter(None, (shutil.which(name) for name in CHROMIUM_NAMES)), None)
+
+
 CHROMIUM_ARGS = (
     "--no-sandbox",
     "--disable-gpu",
@@ -97,9 +104,7 @@ def push_browser(pytestconfig: pytest.Config):
     """A headless Chromium driven by Playwright's sync API."""
     from playwright.sync_api import sync_playwright
 
-    executable = pytestconfig.getoption("--pypush-chromium") or next(
-        filter(None, (shutil.which(name) for name in CHROMIUM_NAMES)), None
-    )
+    executable = pytestconfig.getoption("--pypush-chromium") or find_chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
         yield browser
