@@ -68,7 +68,13 @@ class _Behavior:
 
 
 def _wrap(kind: type, wrapper: object) -> object:
-    return kind(wrapper) if wrapper is not None else None
+    """I1: the wrapper of a page callback, or None where the page gave none.
+
+    The glue answers ``undefined`` for "no callback". Pyodide hands that to Python as
+    None, MicroPython as an object of its own ``undefined`` type (truthy, and not None),
+    so the check asks JavaScript what the value is rather than testing for None.
+    """
+    return kind(wrapper) if glue.typeOf(wrapper) == "function" else None
 
 
 def _behaviors(client_id: object, value: object) -> dict:

@@ -84,8 +84,9 @@ export function string(value) {
   return py(plainString(value));
 }
 
-// Python gets undefined (None on both interpreters) for "nothing": Pyodide turns a
-// JavaScript null into its own jsnull, not None.
+// "Nothing" reaches Python as undefined, which Pyodide makes None and MicroPython an
+// object of its own `undefined` type (null: Pyodide's jsnull, MicroPython's None), so
+// Python tells a value's kind by typeOf(), never by testing for None.
 
 /** I1: a function, the name of a global function (never evaluated), else undefined. */
 export function callback(value) {
