@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tests.browser.firefox import launch_firefox
+from tests.browser.page_errors import WATCHER, AllowedErrors, unexpected, watch_browser
 from tests.browser.webkit import launch_webkit, virtual_display
 from tests.conftest import ENGINES
 from tests.support import Channel, PushServer, start_server, stop_server, wait_until
@@ -56,10 +57,12 @@ def launch_chromium(playwright: Playwright, *extra_args: str) -> Browser:
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("no `chromium` on PATH: run the README's test command, which installs it")
-    return playwright.chromium.launch(
-        executable_path=executable,
-        args=[*CHROMIUM_ARGS, *extra_args],
-        headless=os.environ.get("HEADED") != "1",
+    return watch_browser(
+        playwright.chromium.launch(
+            executable_path=executable,
+            args=[*CHROMIUM_ARGS, *extra_args],
+            headless=os.environ.get("HEADED") != "1",
+        )
     )
 
 
@@ -98,13 +101,29 @@ def browser(request, engine) -> Iterator[Browser]:
         browser.close()
     elif engine == "webkit":
         with virtual_display():
-            browser = launch_webkit()
+            browser = watch_browser(launch_webkit())
             yield browser
             browser.close()
     else:
-        browser = launch_firefox()
+        browser = watch_browser(launch_firefox())
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def page_errors() -> Iterator[AllowedErrors]:
+    """A test fails when one of its pages reported an error it did not allow
+    (:mod:`tests.browser.page_errors`): ``page_errors.allow(pattern, ...)``."""
+    allowed = AllowedErrors()
+    yield allowed
+    WATCHER.flush()
+    reports = unexpected(WATCHER.take(), allowed.patterns)
+    if reports:
+        pytest.fail(
+            "the page reported %d error(s) the test did not expect:\n  %s"
+            % (len(reports), "\n  ".join(report[:500] for report in reports)),
+            pytrace=False,
+        )
 
 
 class PushPage:

@@ -25,7 +25,8 @@ def skipped_since(push_page, mark: int) -> list[str]:
     return [m for m in push_page.console[mark:] if "skipped a frame" in m]
 
 
-def test_E6_a_binary_frame_is_reported_and_skipped(push_page, channel, server):
+def test_E6_a_binary_frame_is_reported_and_skipped(push_page, channel, server, page_errors):
+    page_errors.allow("skipped a frame")
     cid = connected(push_page, channel)
     mark = len(push_page.console)
     server.post("/api/channels/%s/push?binary=1" % channel.name, "\x00\x01binary", raw=True)
@@ -47,8 +48,9 @@ def test_E6_a_binary_frame_is_reported_and_skipped(push_page, channel, server):
     ],
 )
 def test_E6_frames_that_are_not_push_messages_are_reported_and_skipped(
-    push_page, channel, frame, why
+    push_page, channel, frame, why, page_errors
 ):
+    page_errors.allow("skipped a frame")
     cid = connected(push_page, channel)
     mark = len(push_page.console)
     channel.push_raw(frame)
@@ -181,8 +183,9 @@ def test_a_malformed_url_throws_at_open_naming_client_and_url(push_page, url):
 
 
 def test_behaviors_holding_non_functions_are_reported_and_the_functions_still_run(
-    push_page, channel
+    push_page, channel, page_errors
 ):
+    page_errors.allow("holds something that is not a function")
     cid = new_id()
     mark = len(push_page.console)
     push_page.evaluate("window.ranGood = 0")
@@ -198,7 +201,10 @@ def test_behaviors_holding_non_functions_are_reported_and_the_functions_still_ru
 
 
 @pytest.mark.parametrize("callback", ["onopen", "onerror", "onclose"])
-def test_callbacks_that_throw_are_reported_and_the_client_goes_on(push_page, server, callback):
+def test_callbacks_that_throw_are_reported_and_the_client_goes_on(
+    push_page, server, callback, page_errors
+):
+    page_errors.allow("on(open|error|close) threw: Error: on(open|error|close) broke")
     channel = server.channel()
     cid = new_id()
     push_page.evaluate(
@@ -218,7 +224,7 @@ def test_callbacks_that_throw_are_reported_and_the_client_goes_on(push_page, ser
     channel.close_sockets(1011)  # onerror, then an immediate reconnect
     push_page.wait_for(cid, "error")
     channel.wait_for_sockets(1)
-    wait_until(lambda: push_page.state(cid) == "open")
+    wait_until(lambda cid=cid: push_page.state(cid) == "open")
     channel.push("still alive")
     push_page.wait_for(cid, "message")
     push_page.evaluate("(id) => faces.push.close(id)", cid)
@@ -227,3 +233,54 @@ def test_callbacks_that_throw_are_reported_and_the_client_goes_on(push_page, ser
     reported = push_page.evaluate("window.errors")[push_page.errors_before :]
     assert any(callback + " broke" in e and cid in e for e in reported)
     assert push_page.state(cid) == "idle"
+
+
+NO_CALLBACKS = {
+    "null": "null",
+    "undefined": "undefined",
+    "an unknown global name": "'noSuchGlobalFunction'",
+    "a global that is not a function": "'notAFunctionGlobal'",
+    "a number": "42",
+}
+POSITIONS = ("onopen", "onmessage", "onerror", "onclose")
+
+
+@pytest.mark.parametrize("given", NO_CALLBACKS)
+def test_I1_what_is_no_function_is_no_callback_and_reports_nothing(push_page, server, given):
+    """Mojarra renders each unset attribute of <f:websocket> as a literal null: such a
+    callback, like undefined or a name that names no function, is a no-op (I1) at every
+    event of its position: open, message, error (a reconnect) and close. One client per
+    position, whose other three callbacks record, so every event is seen to happen;
+    the page errors watcher fails the test on any report."""
+    clients = {position: (new_id(), server.channel()) for position in POSITIONS}
+    for position, (cid, channel) in clients.items():
+        push_page.evaluate(
+            """([id, url, ch, which]) => {
+                window.notAFunctionGlobal = 7;
+                const r = recorder(id);
+                r[which] = %s;
+                faces.push.init(id, url, ch, r.onopen, r.onmessage, r.onerror, r.onclose,
+                                null, true);
+            }"""
+            % NO_CALLBACKS[given],
+            [cid, channel.url, channel.name, position],
+        )
+    for cid, channel in clients.values():
+        wait_until(lambda cid=cid: push_page.state(cid) == "open")
+        channel.wait_for_sockets(1)
+        channel.push("first")
+        channel.close_sockets(1011)  # onerror, then a reconnect
+    for cid, channel in clients.values():
+        channel.wait_for_sockets(1)
+        wait_until(lambda cid=cid: push_page.state(cid) == "open")
+        channel.push("second")
+    expected = ["open", "message", "error", "message", "close"]
+    for position, (cid, _) in clients.items():
+        if position != "onmessage":
+            push_page.wait_for(cid, "message", 2)
+        push_page.evaluate("(id) => faces.push.close(id)", cid)
+        wait_until(lambda cid=cid: push_page.state(cid) == "idle")
+        if position != "onclose":
+            push_page.wait_for(cid, "close")
+        assert push_page.kinds(cid) == [k for k in expected if "on" + k != position], position
+    assert push_page.evaluate("window.errors")[push_page.errors_before :] == []

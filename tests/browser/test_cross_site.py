@@ -75,8 +75,13 @@ def refusals(server) -> list[str]:
 
 
 def test_a_page_of_another_origin_can_neither_push_nor_drop_nor_expire(
-    browser, start_push_server, other_origin
+    browser, start_push_server, other_origin, page_errors
 ):
+    page_errors.allow(
+        "Failed to load resource: the server responded with a status of 403",
+        "blocked by CORS policy",
+        "Failed to load resource: net::ERR_FAILED",
+    )
     server = start_push_server("--no-demo-clock")
     channel = server.channel()
     context = browser.new_context()
@@ -113,10 +118,15 @@ REBOUND = "rebound.example"
 @pytest.mark.chromium_only  # Chromium's --host-resolver-rules stands in for the attacker's DNS
 @pytest.mark.parametrize("engine", ["chromium"], indirect=True)
 def test_a_page_whose_name_was_rebound_to_the_server_is_refused(
-    engine, playwright, start_push_server
+    engine, playwright, start_push_server, page_errors
 ):
     """DNS rebinding: the attacker's page was loaded from its own server; then its name
     resolves to 127.0.0.1, and its same-origin requests reach the push server."""
+    page_errors.allow(
+        "Failed to load resource: the server responded with a status of (403|421)",
+        "blocked by CORS policy",
+        "Failed to load resource: net::ERR_FAILED",
+    )
     server = start_push_server("--no-demo-clock")
     channel = server.channel()
     port = int(server.base_url.rsplit(":", 1)[1])

@@ -97,8 +97,9 @@ def test_S7_boots_connects_delivers_reconnects_and_closes_under_the_strict_polic
 
 
 def test_S7_the_policy_is_in_force_an_inline_script_without_the_nonce_is_refused(
-    fresh_page, csp_site
+    fresh_page, csp_site, page_errors
 ):
+    page_errors.allow("Executing inline script violates")
     page = fresh_page.page
     page.goto(csp_site.base_url + "/csp/csp-no-nonce.html")
     wait_until(lambda: lines(page, "#violations"), 10, "the violation report")
@@ -118,9 +119,12 @@ def blank_page(browser) -> Iterator[object]:
 
 
 @pytest.mark.parametrize("kind", ["py", "mpy"])
-def test_S5_S7_pyscript_needs_unsafe_eval_and_ready_says_so(blank_page, csp_site, kind):
+def test_S5_S7_pyscript_needs_unsafe_eval_and_ready_says_so(
+    blank_page, csp_site, kind, page_errors
+):
     """PyScript 0.7 compiles strings with Function() itself: under the strict policy it
     cannot start, and pypush.ready rejects naming what is missing."""
+    page_errors.allow("pypush could not start Python", "Evaluating a string as JavaScript violates")
     page, _ = open_page(blank_page, csp_site, "csp-pyscript.html", kind=kind)
     ready = wait_ready(page)
     assert ready.startswith("failed ") and "PyScript" in ready and "'unsafe-eval'" in ready, ready

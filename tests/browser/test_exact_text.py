@@ -202,7 +202,8 @@ def test_19_E7_a_close_reason_is_compared_whole(push_page, channel, engine):
     wait_until(lambda: push_page.state(cid) == "open", 10, "open again")
 
 
-def test_19_E5_E6_error_texts_name_client_and_channel_whole(push_page, channel):
+def test_19_E5_E6_error_texts_name_client_and_channel_whole(push_page, channel, page_errors):
+    page_errors.allow("onmessage threw: Error: thrown here", "skipped a frame")
     # U+0000, and a lone surrogate in a text long enough for a TextDecoder to see it.
     cid = "err\x00" + uuid.uuid4().hex[:6] + " lone \udc00 surrogate"
     name = "chan\x00nel"

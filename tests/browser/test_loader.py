@@ -94,9 +94,10 @@ def test_S9_a_socket_asked_for_before_python_is_live_opens_at_once_and_loses_not
     assert fresh_page.evaluate("(url) => socketsMade[url].length", channel.url) == 2
 
 
-def test_S9_an_early_socket_python_does_not_take_is_closed(fresh_page, channel):
+def test_S9_an_early_socket_python_does_not_take_is_closed(fresh_page, channel, page_errors):
     """Python refuses the init (behaviors that are not an object): it opens nothing, and
     the socket opened on the page's behalf is closed, not left open."""
+    page_errors.allow("behaviors of clientId 'refused' must be an object")
     fresh_page.open_harness("/test/harness.html?slowwasm=2000", wait_ready=False)
     fresh_page.evaluate(
         "([url, ch]) => faces.push.init('refused', url, ch, null, null, null, null, 42, true)",
@@ -110,10 +111,13 @@ def test_S9_an_early_socket_python_does_not_take_is_closed(fresh_page, channel):
 
 
 @pytest.mark.chromium_only  # Playwright's route: serve a stale loader, then today's
-def test_S10_a_cached_loader_of_an_earlier_release_boots_todays_assets(fresh_page, channel):
+def test_S10_a_cached_loader_of_an_earlier_release_boots_todays_assets(
+    fresh_page, channel, page_errors
+):
     """The loader is cached for ten minutes; after an upgrade a browser may run the old
     one, whose assets folder the server no longer has. It asks for today's loader and
     boots today's assets instead of failing."""
+    page_errors.allow("Failed to load resource: the server responded with a status of 404")
     page = fresh_page.page
     served = {"count": 0}
 

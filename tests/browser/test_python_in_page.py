@@ -70,9 +70,10 @@ def test_a_pyscript_page_lends_its_interpreter_even_if_its_python_never_imports_
 
 
 @pytest.mark.parametrize("kind", ["py", "mpy"])
-def test_S5_ready_rejects_when_pyscript_cannot_import_pypush(browser, server, kind):
+def test_S5_ready_rejects_when_pyscript_cannot_import_pypush(browser, server, kind, page_errors):
     """PyScript runs the loader's `import pypush.browser` and it fails: ready says so
     instead of waiting for ever (PyScript reports the ImportError itself)."""
+    page_errors.allow("pypush could not start Python", "PythonError: Traceback")
     context = browser.new_context()
     try:
         page = context.new_page()

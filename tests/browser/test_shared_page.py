@@ -190,7 +190,10 @@ def test_O3_window_websocket_is_looked_up_at_each_open(push_page, channel):
         push_page.evaluate("() => { window.WebSocket = realWebSocket; }")
 
 
-def test_E5_a_throwing_onmessage_is_reported_and_later_messages_arrive(push_page, channel):
+def test_E5_a_throwing_onmessage_is_reported_and_later_messages_arrive(
+    push_page, channel, page_errors
+):
+    page_errors.allow("onmessage threw: Error: handler broke")
     cid = new_id()
     push_page.evaluate(
         """([id, url, ch]) => {
@@ -210,7 +213,8 @@ def test_E5_a_throwing_onmessage_is_reported_and_later_messages_arrive(push_page
     assert any("handler broke" in e and cid in e and channel.name in e for e in reported)
 
 
-def test_E6_frames_that_are_not_push_messages_are_skipped(push_page, channel):
+def test_E6_frames_that_are_not_push_messages_are_skipped(push_page, channel, page_errors):
+    page_errors.allow("skipped a frame")
     cid = new_id()
     push_page.init(cid, channel)
     push_page.wait_for(cid, "open")
@@ -303,11 +307,12 @@ def test_C3_open_after_close_starts_a_fresh_lifecycle(push_page, channel):
 
 
 def test_E8_a_reconnect_the_page_cannot_schedule_ends_in_one_onclose_that_says_why(
-    push_page, channel
+    push_page, channel, page_errors
 ):
     """A page whose setTimeout throws (a broken polyfill): no reconnect can be timed, so
     the lifecycle ends with its one onclose and the reason is reported, never a client
     left waiting for ever."""
+    page_errors.allow("cannot reconnect after close code")
     cid = new_id()
     push_page.init(cid, channel)
     push_page.wait_for(cid, "open")

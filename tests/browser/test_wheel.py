@@ -192,8 +192,12 @@ def test_the_wheel_holds_the_default_path_and_the_runtime_wheels_the_rest(wheels
 
 
 def test_pip_install_pypush_bundles_and_serves_the_default_path(
-    default_venv, playwright, engine, tmp_path
+    default_venv, playwright, engine, tmp_path, page_errors
 ):
+    page_errors.allow(
+        "pypush could not start Python",
+        "Failed to load resource: the server responded with a status of 404",
+    )
     where = "import pypush_build.bundle as b; print(b.INSTALLED, b.__file__)"
     location = run(default_venv / "bin" / "python", "-c", where, cwd=tmp_path)
     assert location.startswith("True %s/" % default_venv), location  # the wheel, not the tree
