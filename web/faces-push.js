@@ -9,14 +9,89 @@
 (function () {
   "use strict";
 
+  // S4, S11: faces.push is pypush's, and everything else of window.faces the Faces
+  // implementation's, in whichever order the page includes this loader and the
+  // implementation's own faces.js (a Faces page does not choose: Mojarra writes the
+  // head's own scripts before its component resources). Both replace or skip what they
+  // find: Mojarra 4 sets window.faces = {} unless it finds its own specversion there,
+  // MyFaces 4 sets up nothing when window.faces exists. So window.faces is an accessor:
+  // to the implementation's script while it runs it is undefined until that script sets
+  // it, to everyone else it is the implementation's object, or this loader's own until
+  // one comes; and whatever object it holds, its push is this loader's.
+  var IMPLEMENTATION_SCRIPT =
+    /(?:^|\/)(?:faces|jsf)(?:-uncompressed|-development)?\.js(?:\.[A-Za-z]+)?$/;
+  function implementationRunning() {
+    var current = document.currentScript;
+    if (!current || !current.src) return false;
+    try { return IMPLEMENTATION_SCRIPT.test(new URL(current.src).pathname); } catch (e) { return false; }
+  }
+  function installPush(push) {
+    function pushOf() { return push; }
+    function adopt(faces) {
+      if (!faces || (typeof faces !== "object" && typeof faces !== "function")) return;
+      var own = Object.getOwnPropertyDescriptor(faces, "push");
+      if (own && own.get === pushOf) return;
+      try {
+        // An implementation's own push (Mojarra assigns it after window.faces) is kept out.
+        Object.defineProperty(faces, "push", {
+          configurable: true, enumerable: true, get: pushOf, set: function () {} });
+      } catch (e) {
+        faces.push = push;  // a frozen or odd object: as far as it lets us
+      }
+    }
+    var held = Object.getOwnPropertyDescriptor(window, "faces");
+    if (held && held.get && held.get.pypush) {  // S6: a second copy of the loader
+      adopt(window.faces);
+      if (window.jsf) window.jsf.push = push;
+      return;
+    }
+    var implementation = window.faces || null;  // faces.js ran first (S4)
+    var own = implementation ? null : {};
+    function current() {
+      if (implementation) return implementation;
+      return implementationRunning() ? undefined : own;
+    }
+    current.pypush = true;
+    adopt(implementation || own);
+    try {
+      Object.defineProperty(window, "faces", {
+        configurable: true,
+        enumerable: true,
+        get: current,
+        set: function (faces) {
+          if (faces === own || faces === implementation) return;
+          if (own && faces && typeof faces === "object") {
+            // What the page put on this loader's object before faces.js came.
+            Object.keys(own).forEach(function (key) { if (!(key in faces)) faces[key] = own[key]; });
+          }
+          implementation = faces;
+          adopt(faces);
+        }
+      });
+    } catch (e) {
+      // window.faces declared with `var` by an older script: not configurable.
+      window.faces = implementation || own;
+      window.faces.push = push;
+    }
+    if (window.jsf) window.jsf.push = push;
+    // MyFaces whose faces.js was not recognised as it ran (another file name) finds this
+    // loader's window.faces and sets up nothing: faces.ajax would be missing. Say so.
+    document.addEventListener("DOMContentLoaded", function () {
+      if (!implementation && window.myfaces && !own.ajax) {
+        console.error("faces.push: MyFaces' faces.js ran after faces-push.js from a URL " +
+          "pypush does not recognise, and left faces.ajax unset; include faces-push.js after " +
+          "faces.js (in a Faces page: <h:outputScript library=\"pypush\" " +
+          "name=\"faces-push.js\" target=\"body\"/>)");
+      }
+    });
+  }
+
   // Pages include scripts twice (a template and a component each add it). A second
   // run keeps the first loader's faces.push, queue, interpreter and ready: it only
   // puts the first faces.push back in place, in case something replaced it meanwhile.
   var first = window.pypush;
   if (first && first.push && first.ready && typeof first.attach === "function") {
-    window.faces = window.faces || {};
-    window.faces.push = first.push;
-    if (window.jsf) window.jsf.push = first.push;
+    installPush(first.push);
     return;
   }
 
@@ -100,9 +175,7 @@
     }
   };
 
-  window.faces = window.faces || {};
-  window.faces.push = push;
-  if (window.jsf) window.jsf.push = push;
+  installPush(push);
 
   // Pyodide logs a failed WebAssembly instantiation (a missing or broken .wasm)
   // and then never settles. Watch instantiation while booting, so ready rejects
@@ -397,6 +470,33 @@
     return answers.filter(Boolean);
   }
 
+  // S12: Python could not start. No socket opened for it may stay open (its server would
+  // count it, and pushes would go nowhere), and each client the page asked to connect
+  // hears of it once, as from a browser without WebSocket (I2): onclose(-1, channel),
+  // with the onclose of its first init resolved as I1 resolves it.
+  function abandon() {
+    early.forEach(function (entry) {
+      var ws = entry.ws;
+      ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+      try { ws.close(); } catch (e) { /* a socket nobody uses: nothing to report */ }
+    });
+    early = [];
+    var inits = new Map(), asked = [];
+    queue.forEach(function (call) {
+      var args = call[1], clientId = args[0];
+      if (call[0] === "init" && !inits.has(clientId)) inits.set(clientId, args);
+      var connects = call[0] === "open" || (call[0] === "init" && args[8]);
+      if (connects && asked.indexOf(clientId) < 0) asked.push(clientId);
+    });
+    queue = [];
+    asked.forEach(function (clientId) {
+      var args = inits.get(clientId);
+      var onclose = args && (typeof args[6] === "string" ? window[args[6]] : args[6]);
+      if (typeof onclose !== "function") return;
+      try { onclose(-1, args[2]); } catch (error) { reportError(error); }
+    });
+  }
+
   var ready = boot().catch(function (cause) {
     return currentAssets().then(function (moved) {
       if (!moved) throw cause;
@@ -409,6 +509,7 @@
       (cause && cause.message || cause) + (missing.length ? " (" + missing.join(", ") + ")" : ""),
       { cause: cause });
     console.error(bootError);
+    abandon();
     throw bootError;
   });
   ready.catch(function () {});  // reported above; awaiting code still sees the rejection

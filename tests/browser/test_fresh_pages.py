@@ -78,7 +78,10 @@ def broken_bundles(tmp_path_factory, start_module_server):
 
 
 @pytest.mark.parametrize("breakage", ["wasm", "runtime", "package", "no-webassembly"])
-def test_S5_ready_rejects_with_a_clear_error_when_boot_fails(fresh_page, broken_bundles, breakage):
+def test_S5_ready_rejects_with_a_clear_error_when_boot_fails(
+    fresh_page, broken_bundles, breakage, page_errors
+):
+    page_errors.allow("pypush could not start Python", "Failed to load resource")
     page = PushPage(fresh_page.page, broken_bundles, fresh_page.interpreter)
     if breakage == "no-webassembly":
         page.open_harness(HARNESS_PATH + "?nowasm=1", wait_ready=False)
@@ -96,6 +99,27 @@ def test_S5_ready_rejects_with_a_clear_error_when_boot_fails(fresh_page, broken_
         " catch (e) { return e.message; } }"
     )
     assert after.startswith("pypush could not start, faces.push.init is unavailable")
+
+
+def test_S12_a_failed_start_closes_its_early_sockets_and_calls_onclose(
+    fresh_page, broken_bundles, page_errors
+):
+    """Sockets the loader opened before Python was live (S9) do not outlive a failed
+    start: the server sees them go, and each client the page asked to connect gets
+    onclose(-1, channel) once (as I2), besides the console error (S5)."""
+    page_errors.allow("pypush could not start Python", "Failed to load resource")
+    channel = broken_bundles.channel()
+    page = PushPage(fresh_page.page, broken_bundles, fresh_page.interpreter)
+    query = urllib.parse.urlencode(
+        {"url": channel.url, "channel": channel.name, "bundle": "/broken-runtime/"}
+    )
+    page.open_harness("/test/before-ready.html?" + query, wait_ready=False)
+    message = page.evaluate("pypush.ready.then(() => 'resolved', (e) => e.message)")
+    assert message.startswith("pypush could not start Python"), message
+    channel.wait_for_sockets(0)
+    for client in ("early", "auto", "opened-then-closed"):  # each asked to connect
+        assert page.calls(client) == [["close", -1, channel.name]], client
+    assert page.evaluate("window.errors") == []
 
 
 def test_E8_R2_a_server_drop_gives_onerror_then_a_reconnect_on_the_page_clock(fresh_page, channel):
