@@ -17,9 +17,10 @@ and a servlet container do, so that browser tests load pypush exactly as it load
 
 The resource is ``META-INF/resources/LIB/NAME`` (``META-INF/resources/NAME`` without
 ``ln``); names Faces excludes (``.class``, ``.xhtml``, ...), unsafe library names and
-names that climb out (``..``) are 404, as there. Content types are the container's
-MIME mappings for the bundle's extensions (``.wasm`` as ``application/wasm``, ``.mjs``
-as JavaScript: see the README for containers that lack them).
+names that climb out (``..``) are 404, as there. Content types are those of a container
+that knows neither ``.wasm`` nor ``.mjs``, plus the ``<mime-mapping>`` elements of the
+jar's ``META-INF/web-fragment.xml``, which a Servlet 3.0 container merges into the
+application's: so the browser tests load pypush only if the jar's fragment does its job.
 """
 
 import calendar
@@ -27,6 +28,7 @@ import email.utils
 import time
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 from aiohttp import web
 
@@ -38,10 +40,9 @@ SUFFIX_MAPPING = ".xhtml"
 RESOURCES = "META-INF/resources/"
 EXCLUDED = (".class", ".jsp", ".jspx", ".properties", ".xhtml", ".groovy")
 """Mojarra's default jakarta.faces.RESOURCE_EXCLUDES."""
-MIME_TYPES = {
+WEB_FRAGMENT = "META-INF/web-fragment.xml"
+CONTAINER_MIME_TYPES = {
     ".js": "text/javascript",
-    ".mjs": "text/javascript",
-    ".wasm": "application/wasm",
     ".json": "application/json",
     ".zip": "application/zip",
     ".css": "text/css",
@@ -63,6 +64,7 @@ class FacesResources:
                 for info in archive.infolist()
                 if not info.is_dir()
             }
+        self.mime_types = {**CONTAINER_MIME_TYPES, **_fragment_mime_types(self.entries)}
 
     async def handle(self, request: web.Request) -> web.Response:
         servlet_path = "/" + request.match_info["path"]
@@ -89,11 +91,25 @@ class FacesResources:
             return web.Response(status=304)
         suffix = entry[entry.rfind(".") :] if "." in entry.rsplit("/", 1)[-1] else ""
         response = web.Response(
-            body=body, content_type=MIME_TYPES.get(suffix, "application/octet-stream")
+            body=body, content_type=self.mime_types.get(suffix, "application/octet-stream")
         )
         response.headers["Last-Modified"] = email.utils.formatdate(modified, usegmt=True)
         response.headers["Expires"] = email.utils.formatdate(time.time() + ONE_WEEK, usegmt=True)
         return response
+
+
+def _fragment_mime_types(entries: dict) -> dict[str, str]:
+    """``{".ext": type}`` of the jar's web fragment's ``<mime-mapping>`` elements."""
+    if WEB_FRAGMENT not in entries:
+        return {}
+    root = ElementTree.fromstring(entries[WEB_FRAGMENT][0])
+    found = {}
+    for mapping in root.iter():
+        if mapping.tag.rpartition("}")[2] != "mime-mapping":
+            continue
+        fields = {child.tag.rpartition("}")[2]: (child.text or "").strip() for child in mapping}
+        found["." + fields["extension"]] = fields["mime-type"]
+    return found
 
 
 def _library_name_is_safe(name: str) -> bool:

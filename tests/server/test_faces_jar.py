@@ -9,11 +9,12 @@ A Java Faces application serves ``META-INF/resources/pypush/NAME`` of a jar in
 import urllib.error
 import urllib.request
 import zipfile
+from xml.etree import ElementTree
 
 import pytest
 
 from pypush_build.bundle import assets_folder, write_bundle
-from pypush_build.jar import RESOURCES, is_compressed_copy, write_jar
+from pypush_build.jar import RESOURCES, WEB_FRAGMENT, is_compressed_copy, write_jar
 
 FORMS = {
     "suffix": "/faces-app/jakarta.faces.resource/%s.xhtml?ln=pypush",
@@ -47,18 +48,34 @@ def get(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
 def test_the_jar_holds_the_bundle_under_meta_inf_resources_with_its_manifest_first(jar, tmp_path):
     bundle = write_bundle(tmp_path / "bundle")
     entries = zipfile.ZipFile(jar).namelist()
-    assert entries[0] == "META-INF/MANIFEST.MF"
+    assert entries[:2] == ["META-INF/MANIFEST.MF", WEB_FRAGMENT]
     files = sorted(
         p.relative_to(bundle).as_posix()
         for p in bundle.rglob("*")
         if p.is_file() and not is_compressed_copy(p)  # Faces would never send them
     )
     assert len(files) < len([p for p in bundle.rglob("*") if p.is_file()])
-    assert sorted(e[len(RESOURCES) :] for e in entries[1:]) == files
-    assert all(e.startswith(RESOURCES) for e in entries[1:])
+    assert sorted(e[len(RESOURCES) :] for e in entries[2:]) == files
+    assert all(e.startswith(RESOURCES) for e in entries[2:])
     with zipfile.ZipFile(jar) as archive:
         assert archive.read(RESOURCES + "faces-push.js") == (bundle / "faces-push.js").read_bytes()
         assert archive.read("META-INF/MANIFEST.MF").startswith(b"Manifest-Version: 1.0\r\n")
+
+
+def test_the_jars_web_fragment_maps_wasm_and_mjs_and_adds_nothing_else(jar):
+    """Containers read META-INF/web-fragment.xml of every jar in WEB-INF/lib: the jar's
+    maps the types browsers insist on (module scripts, streamed WebAssembly), so that an
+    application need not edit its web.xml; it declares no servlet, filter or listener."""
+    namespace = "{https://jakarta.ee/xml/ns/jakartaee}"
+    root = ElementTree.fromstring(zipfile.ZipFile(jar).read(WEB_FRAGMENT))
+    assert root.tag == namespace + "web-fragment"
+    assert root.get("metadata-complete") == "true"
+    mappings = {
+        m.findtext(namespace + "extension"): m.findtext(namespace + "mime-type")
+        for m in root.iter(namespace + "mime-mapping")
+    }
+    assert mappings == {"wasm": "application/wasm", "mjs": "text/javascript"}
+    assert {child.tag for child in root} == {namespace + "name", namespace + "mime-mapping"}
 
 
 def test_jars_written_with_source_date_epoch_are_the_same_bytes(tmp_path, monkeypatch):
