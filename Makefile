@@ -5,6 +5,7 @@
 #   make bench-server  the server's benchmarks (python -m bench.server; BENCH_ARGS='--quick')
 #   make wheel  the wheels into dist/ (pypush, pypush-pyodide, pypush-pyscript); make jar
 #               the resource jar for Java Faces applications, dist/pypush.jar
+#   make docs   the documentation site into site/ (MkDocs, from docs/ and mkdocs.yml)
 # Each set-up step runs again only when its inputs change (stamp files).
 
 VENV      := .venv
@@ -18,9 +19,12 @@ TEST_WORKERS ?= 2
 SERVE_OK  := $(VENV)/.installed-serve
 TEST_OK   := $(VENV)/.installed-test
 BENCH_OK  := $(VENV)/.installed-bench
+DOCS_OK   := $(VENV)/.installed-docs
+# mkdocs-material's notice about its successor is not a warning of this site's.
+export NO_MKDOCS_2_WARNING := 1
 WEB_OK    := web/node_modules/.installed
 
-.PHONY: demo test soak bench bench-server setup wheel jar
+.PHONY: demo test soak bench bench-server setup wheel jar docs
 
 demo: setup
 	$(PYTHON) serve.py --host $(HOST) --port $(PORT)
@@ -33,6 +37,7 @@ test: setup $(TEST_OK)
 	bash scripts/ensure-nginx.sh
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mkdocs build --strict --quiet
 	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The soak test: 100 clients through two minutes of faults, nothing lost, each topology (SOAK_SECONDS=N).
@@ -59,6 +64,10 @@ wheel: setup
 jar: setup
 	$(PYTHON) serve.py bundle --jar dist/pypush.jar
 
+# The documentation site, into site/ (not committed); warnings are errors (mkdocs.yml).
+docs: $(DOCS_OK)
+	$(PYTHON) -m mkdocs build --strict
+
 setup: $(SERVE_OK) $(WEB_OK)
 
 $(PYTHON):
@@ -70,6 +79,10 @@ $(SERVE_OK): pyproject.toml | $(PYTHON)
 
 $(TEST_OK): pyproject.toml | $(PYTHON)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+$(DOCS_OK): pyproject.toml | $(PYTHON)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[docs]'
 	touch $@
 
 $(BENCH_OK): pyproject.toml | $(PYTHON)

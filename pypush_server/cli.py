@@ -227,7 +227,8 @@ def _log_exposure(config) -> None:
         log.warning("fault injection is on (--faults): a test tool, not for production")
 
 
-def _bundle(argv: list[str], prog: str = "serve.py bundle") -> int:
+def bundle_parser(prog: str = "serve.py bundle") -> argparse.ArgumentParser:
+    """The bundle command's options (the documentation renders them from here too)."""
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Write the static pypush bundle to DIR, or as a Faces resource jar.",
@@ -246,6 +247,11 @@ def _bundle(argv: list[str], prog: str = "serve.py bundle") -> int:
         help="the URL path the bundle is served under (e.g. /app/resources/pypush/), "
         "for its PyScript configurations; without it they suit pages in the bundle folder",
     )
+    return parser
+
+
+def _bundle(argv: list[str], prog: str = "serve.py bundle") -> int:
+    parser = bundle_parser(prog)
     args = parser.parse_args(argv)
     if args.directory is None and args.jar is None:
         parser.error("give DIR, --jar FILE, or both")
@@ -284,10 +290,8 @@ def pypush(argv: list[str] | None = None) -> int:
     return 2
 
 
-def parse_serve_args(
-    argv: list[str], prog: str = "serve.py"
-) -> tuple[argparse.Namespace, "ServerConfig"]:
-    """serve.py's options, and the server configuration they make."""
+def serve_parser(prog: str = "serve.py") -> argparse.ArgumentParser:
+    """serve.py's options (the documentation renders them from here too)."""
     from pypush_server.config import ServerConfig
 
     defaults = ServerConfig()
@@ -465,6 +469,16 @@ def parse_serve_args(
     )
     parser.add_argument("--bundle-dir", type=Path, help=argparse.SUPPRESS)  # the workers'
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def parse_serve_args(
+    argv: list[str], prog: str = "serve.py"
+) -> tuple[argparse.Namespace, "ServerConfig"]:
+    """serve.py's options, and the server configuration they make."""
+    from pypush_server.config import ServerConfig
+
+    parser = serve_parser(prog)
     args = parser.parse_args(argv)
     if args.workers > 1 and not args.redis:
         parser.error("--workers needs --redis: the processes share channelIds and pushes there")

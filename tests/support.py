@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pypush_server.testing.processes import descendants
+from tests.doc_examples import example
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = Path(__file__).parent / "browser" / "pages"  # served by the test server under /test/
@@ -254,20 +255,15 @@ class RedisServer:
         self.process = None
 
 
-README = ROOT / "README.md"
-NGINX_EXAMPLE = re.compile(r"```nginx\n(.*?)```", re.S)
-
-
-def readme_nginx_config() -> str:
-    """The README's nginx configuration (its deployment example), as written there."""
-    [config] = NGINX_EXAMPLE.findall(README.read_text(encoding="utf-8"))
-    return config
+def documented_nginx_config() -> str:
+    """The nginx configuration of the Deploying page, as written there."""
+    return example("docs/deploying.md", "Behind a TLS proxy (nginx)", "nginx")
 
 
 class Nginx:
     """Debian's nginx in front of a serve.py, terminating TLS on a free port.
 
-    Its configuration is the README's, with this machine's values put in (the port, a
+    Its configuration is the Deploying page's, with this machine's values put in (the port, a
     self-signed certificate made now with openssl, the upstream's port, the read timeout),
     in a main configuration of its own: its pid, logs and temporary files stay in ``folder``.
     """
@@ -303,8 +299,8 @@ class Nginx:
         )  # fmt: skip
 
     def config(self) -> str:
-        """The README's server block with this machine's values, in a main configuration."""
-        site = readme_nginx_config()
+        """The documented server block with this machine's values, in a main configuration."""
+        site = documented_nginx_config()
         for pattern, value in [
             (r"listen 443 ssl;", "listen 127.0.0.1:%d ssl;" % self.port),
             (r"ssl_certificate\s+\S+;", "ssl_certificate %s;" % self.certificate),
@@ -319,7 +315,7 @@ class Nginx:
             ),
         ]:
             site, count = re.subn(pattern, lambda _, v=value: v, site)
-            assert count == 1, "the README's nginx example has no %r" % pattern
+            assert count == 1, "the documented nginx example has no %r" % pattern
         folder = self.folder
         return f"""
 worker_processes 1;

@@ -51,7 +51,7 @@ PREFERENCES = {
     # (RFC 6455 7.2.3): 200-400 ms, times 1.5 per failure, up to 60 s, on real time.
     # The recovery tests run pypush's backoff on a fake page clock, minutes of page
     # time in a second: the browser's own delay, on real time, cannot follow it and
-    # would turn them into minutes of waiting. Off for the suite (README, Tests).
+    # would turn them into minutes of waiting. Off for the suite (docs/contributing.md, Tests).
     "network.websocket.delay-failed-reconnects": False,
 }
 

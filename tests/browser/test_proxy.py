@@ -1,12 +1,13 @@
-"""A real browser through a real nginx terminating TLS, on every engine (issue 17).
+"""A real browser through a real nginx terminating TLS, on every engine.
 
-The README's deployment: Debian's nginx with the README's configuration and a self-signed
-certificate made now (tests.support.Nginx; the browser's context accepts it), in front of a
-serve.py started as in production (no test tools, the default limits) with --trusted-proxy,
-an API token and its channelIds in Redis, so that it can really restart. The page is
-https://; its push URL, as the API returns it through nginx, is wss://. The client receives
-pushes, keeps its idle socket past nginx's read timeout (the server's pings), and reconnects
-by itself when the server restarts. MicroPython only: the interpreter is not what is tested.
+The documented deployment (docs/deploying.md): Debian's nginx with its configuration and a
+self-signed certificate made now (tests.support.Nginx; the browser's context accepts it), in
+front of a serve.py started as in production (no test tools, the default limits) with
+--trusted-proxy, an API token and its channelIds in Redis, so that it can really restart.
+The page is https://; its push URL, as the API returns it through nginx, is wss://. The
+client receives pushes, keeps its idle socket past nginx's read timeout (the server's
+pings), and reconnects by itself when the server restarts. MicroPython only: the
+interpreter is not what is tested.
 """
 
 import pytest

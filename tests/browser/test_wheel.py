@@ -24,7 +24,7 @@ import aiohttp
 import pytest
 
 from tests.browser.conftest import PushPage, launch_chromium
-from tests.server.test_readme_examples import answers, example, post
+from tests.server.test_doc_examples import answers, example, post
 from tests.support import PAGES, ROOT, PushServer, free_port, receive, wait_until, without_position
 from tests.support import run as run_loop
 
@@ -238,7 +238,7 @@ def test_the_installed_pytest_plugins_push_server_pushes(default_venv, tmp_path)
     assert "1 passed" in output, output
 
 
-def test_the_installed_server_library_runs_the_readmes_aiohttp_example(default_venv, tmp_path):
+def test_the_installed_server_library_runs_the_documented_aiohttp_example(default_venv, tmp_path):
     (tmp_path / "news.py").write_text(example("With aiohttp"), encoding="utf-8")
     port = free_port()
     process = subprocess.Popen(

@@ -1,6 +1,6 @@
-"""serve.py behind a real nginx terminating TLS: the README's deployment (issue 17).
+"""serve.py behind a real nginx terminating TLS: the documented deployment (docs/deploying.md).
 
-Debian's nginx on a free port, with the README's configuration and a self-signed certificate
+Debian's nginx on a free port, with the documented configuration and a self-signed certificate
 made at test time (tests.support.Nginx), in front of a serve.py started as in production
 (no test tools) with --trusted-proxy 127.0.0.1. Plain clients here; a real browser on every
 engine in tests/browser/test_proxy.py.
@@ -22,7 +22,7 @@ READ_TIMEOUT = 1.5
 
 
 def deployed(start_push_server, folder, *options: str) -> tuple[PushServer, Nginx]:
-    """The README's deployment: serve.py on loopback behind nginx (TLS)."""
+    """The documented deployment: serve.py on loopback behind nginx (TLS)."""
     server = start_push_server(
         "--no-demo-clock", "--trusted-proxy", "127.0.0.1", "--api-token", TOKEN, *options,
         test_server=False,

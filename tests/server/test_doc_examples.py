@@ -1,8 +1,8 @@
-"""The README's aiohttp and FastAPI examples, pasted into a new folder and run as it says."""
+"""The documentation's aiohttp and FastAPI examples, pasted into a new folder and run as
+the pages say (docs/python-apps.md; the README shows the aiohttp one too)."""
 
 import asyncio
 import json
-import re
 import subprocess
 import sys
 import urllib.request
@@ -10,13 +10,15 @@ import urllib.request
 import aiohttp
 import pytest
 
-from tests.support import ROOT, free_port, receive, run, wait_until, without_position
+from tests.doc_examples import example as doc_example
+from tests.support import free_port, receive, run, wait_until, without_position
+
+PAGE = "docs/python-apps.md"
 
 
 def example(heading: str) -> str:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### " + heading, 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    """The Python example under ``heading`` of the Python applications page."""
+    return doc_example(PAGE, heading)
 
 
 def post(url: str, body: object = None) -> dict:
@@ -59,7 +61,7 @@ def answers(url: str) -> bool:
         ),
     ],
 )
-def test_the_readme_example_pushes_to_a_page_socket(tmp_path, heading, module, command):
+def test_the_documented_example_pushes_to_a_page_socket(tmp_path, heading, module, command):
     code = example(heading)
     assert "run: " in code.splitlines()[0]  # the first line says how to run it
     (tmp_path / (module + ".py")).write_text(code, encoding="utf-8")
@@ -91,3 +93,7 @@ def test_the_readme_example_pushes_to_a_page_socket(tmp_path, heading, module, c
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_the_readmes_python_example_is_the_documented_one_run_above():
+    assert doc_example("README.md", "A Python application") == example("With aiohttp")
