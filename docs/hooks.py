@@ -12,6 +12,8 @@ import re
 from pypush_server import cli
 
 MARKER = re.compile(r"<!-- pypush-cli: (\w+) -->")
+# The docstrings cite each other with Sphinx roles (:meth:`x`), which Markdown shows as text.
+ROLE = re.compile(r":(?:meth|func|class|mod|attr|exc|data):(?=<code>)")
 PARSERS = {
     "serve": lambda: cli.serve_parser("pypush serve"),
     "bundle": lambda: cli.bundle_parser("pypush bundle"),
@@ -20,6 +22,11 @@ PARSERS = {
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
     return MARKER.sub(lambda match: render(match.group(1)), markdown)
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    """The Python API's docstrings without their Sphinx role prefixes (the name stays code)."""
+    return ROLE.sub("", html)
 
 
 def render(name: str) -> str:

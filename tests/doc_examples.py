@@ -47,3 +47,33 @@ def example(page: str, heading: str, language: str = "python") -> str:
     if level is None:
         raise LookupError("%s has no heading %r" % (page, heading))
     raise LookupError("%s: no ```%s block under %r" % (page, language, heading))
+
+
+# The Python examples that tests run (page, heading): tests/server/test_doc_examples.py,
+# tests/plugin/test_doc_example.py, tests/browser/test_wheel.py. Every Python block of the
+# documentation must be one of them (tests/unit/test_docs.py).
+RUN = [
+    ("docs/python-apps.md", "With aiohttp"),
+    ("docs/python-apps.md", "With FastAPI (or Starlette)"),
+    ("docs/testing.md", "A complete example"),
+    ("README.md", "A Python application"),
+]
+
+
+def blocks(page: str, language: str = "python") -> list[str]:
+    """Every ``language`` block of ``page``, in order."""
+    found: list[str] = []
+    block: list[str] | None = None
+    fence: str | None = None
+    for line in (ROOT / page).read_text(encoding="utf-8").splitlines():
+        if FENCE.match(line):
+            if fence is None:
+                fence = FENCE.match(line).group(1)
+                block = [] if fence == language else None
+            else:
+                if block is not None:
+                    found.append("\n".join(block) + "\n")
+                fence, block = None, None
+        elif block is not None:
+            block.append(line)
+    return found
