@@ -57,3 +57,12 @@ def test_an_example_is_looked_up_by_its_heading_and_the_section_ends_at_the_next
 
 def test_the_readme_is_short():
     assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 200
+
+
+def test_the_documented_content_security_policy_is_the_one_the_csp_tests_serve():
+    from tests.browser.csp_site import policy
+
+    header = example("docs/faces.md", "Under a strict Content-Security-Policy", "http")
+    name, _, value = " ".join(header.split()).partition(": ")
+    assert name == "Content-Security-Policy"
+    assert value == policy("RANDOM", "HOST", unsafe_eval=False)
