@@ -169,8 +169,10 @@ def make_app(
     middlewares = [request_guard]
     if config.trusted_proxies:  # first: every check after it reads what the proxy says
         middlewares.insert(
-            0, TrustedProxies(config.trusted_proxies, config.proxy_headers).middleware
-        )
+            0,
+            TrustedProxies(
+                config.trusted_proxies, config.proxy_headers, config.proxy_host_header
+            )
     app = web.Application(middlewares=middlewares, client_max_size=config.request_bytes_limit)
     hub = hub or Hub(
         max_queue_bytes=config.send_queue_bytes,
