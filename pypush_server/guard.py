@@ -151,12 +151,28 @@ def untrusted_proxy_header(request: web.Request) -> str | None:
     return next((name for name in CLIENT_HEADERS if name in request.headers), None)
 
 
+def header_bytes(value: str) -> bytes:
+    """A header value as the bytes that were sent. aiohttp decodes header bytes as UTF-8
+    with ``surrogateescape`` (as Python decodes argv and the environment, where the token
+    comes from), so bytes that are not UTF-8 come back as they were; any other lone
+    surrogate is written as its own code point, so no text fails to encode."""
+    try:
+        return value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogatepass")
+
+
+def has_token(request: web.Request, token: str) -> bool:
+    """Does the request send ``Authorization: Bearer token``? Compared as bytes, in
+    constant time, whatever bytes the header holds."""
+    given = header_bytes(request.headers.get("Authorization", ""))
+    return hmac.compare_digest(given, header_bytes("Bearer " + token))
+
+
 def _api_refusal(request: web.Request, config: ServerConfig) -> web.HTTPException | None:
     """The token, or a loopback client when loopback is trusted; None when either holds."""
-    if config.api_token is not None:
-        given = request.headers.get("Authorization", "")
-        if hmac.compare_digest(given.encode(), ("Bearer " + config.api_token).encode()):
-            return None
+    if config.api_token is not None and has_token(request, config.api_token):
+        return None
     loopback = config.trust_loopback and _is_loopback(request.remote)
     proxied = untrusted_proxy_header(request) if loopback else None
     if loopback and proxied is None:
