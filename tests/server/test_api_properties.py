@@ -228,9 +228,52 @@ POST_ROUTES = (
 )
 
 
+# What a client may put after application/json: JSON has no charset (RFC 8259), but
+# clients name one, sometimes one no codec has.
+CHARSETS = st.sampled_from(["", "; charset=utf-8", "; charset=UTF-16", "; charset=bogus", ";"])
+
+
 @SETTINGS
-@given(st.sampled_from(POST_ROUTES), st.binary(max_size=200))
-def test_no_body_is_a_server_error(client, path, body):
-    status, answer = client.run(client.post(path, body))
+@given(st.sampled_from(POST_ROUTES), st.binary(max_size=200), CHARSETS)
+def test_no_body_is_a_server_error(client, path, body, charset):
+    headers = {"Content-Type": "application/json" + charset}
+    status, answer = client.run(client.post(path, body, headers))
     assert status < 500 or status == 501, (path, body, status, answer)
     clear_faults(client)
+
+
+def nested(depth: int, kinds: list[bool]) -> str:
+    """JSON ``depth`` arrays or objects deep (``kinds[i % len]``: an object), around 1."""
+    opening = "".join('{"k":' if kinds[i % len(kinds)] else "[" for i in range(depth))
+    closing = "".join("}" if kinds[i % len(kinds)] else "]" for i in reversed(range(depth)))
+    return opening + "1" + closing
+
+
+JSON_ROUTES = ("/api/channels/deep/push", "/api/channels/deep/burst", "/demo/chat")
+
+
+@SETTINGS
+@given(
+    st.sampled_from(JSON_ROUTES),
+    st.integers(1, 2500),
+    st.lists(st.booleans(), min_size=1, max_size=3),
+    st.booleans(),
+)
+@example("/api/channels/deep/push", 100_000, [False], False)  # "[" * 100,000, never closed
+def test_json_of_any_depth_is_pushed_or_refused_with_400(client, path, depth, kinds, closed):
+    """How deep json can read and write depends on the stack: any depth is pushed as itself
+    or refused with a 400 that says it is nested too deeply, never a 500."""
+    body = nested(depth, kinds) if closed else "[" * depth
+    if path.endswith("/burst"):
+        body = '{"count": 1, "message": %s}' % body
+    elif path == "/demo/chat":
+        body = '{"text": %s}' % body
+    status, answer = client.run(client.post(path, body.encode()))
+    assert status in (200, 400), (depth, status, answer)
+    if status == 400 and closed and "nested too deeply" not in answer["error"]:
+        assert path == "/demo/chat", answer  # the chat takes text, not arrays
+        assert answer["error"].startswith('give {"text"'), answer
+    elif status == 400:
+        assert "nested too deeply" in answer["error"] or not closed, answer
+    else:
+        assert path != "/demo/chat" and answer in ({"received": 0}, {"frames": 1, "delivered": 0})
