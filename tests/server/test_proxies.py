@@ -317,3 +317,26 @@ def test_rfc_7239_forwarded_when_the_proxies_write_it(start_push_server):
 def test_rfc_7239_nodes(node, address):
     found = node_address(node)
     assert (None if found is None else str(found)) == address
+
+
+def test_forwarded_host_is_believed_only_when_told(start_push_server):
+    """RFC 7239's host= is the proxies' word on the host, as X-Forwarded-Host is: believed
+    with --proxy-host-header only (test_rfc_7239_forwarded_when_the_proxies_write_it: not)."""
+    server = start_push_server(
+        "--no-demo-clock",
+        "--trusted-proxy",
+        "127.0.0.1",
+        "--proxy-headers",
+        "forwarded",
+        "--proxy-host-header",
+        "--trust-loopback",
+        "--allow-host",
+        "push.example.org",
+        test_server=False,
+    )
+    element = {"Forwarded": "for=127.0.0.1;proto=https;host=push.example.org:8443"}
+    status, answer = api(server, "/api/channels", element, {"channel": "news"})
+    assert status == 201, answer
+    assert answer["url"].startswith("wss://push.example.org:8443/jakarta.faces.push/news?")
+    rebound = {"Host": "evil.example", "Forwarded": "for=127.0.0.1;host=127.0.0.1"}
+    assert api(server, "/api/stats", rebound)[0] == 200  # the proxy's word, believed
