@@ -16,7 +16,7 @@ from pypush_server.aiohttp_app import PUSH_PATH, hub_key
 from pypush_server.brokers import BrokerUnavailable
 from pypush_server.guard import config_key, json_error, limits_key
 from pypush_server.logs import log
-from pypush_server.messages import MessageError, encode_data, parse_json
+from pypush_server.messages import MessageError, TooDeep, encode_data, parse_json
 from pypush_server.rules import close_problem, valid_channel_name
 
 routes = web.RouteTableDef()
@@ -29,8 +29,17 @@ def push_url(request: web.Request, channel: str, channel_id: str) -> str:
 
 
 async def _json_body(request: web.Request) -> object:
+    """The body as JSON, or 400 saying why not. JSON is UTF-8 (RFC 8259 8.1, which defines
+    no charset parameter for application/json): a ``charset`` the client names is ignored,
+    so that no name of an unknown encoding reaches a decoder."""
     try:
-        return parse_json(await request.text())
+        return parse_json((await request.read()).decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise json_error(
+            web.HTTPBadRequest, "the body is not UTF-8, as JSON is: %s" % exc.reason
+        ) from exc
+    except TooDeep as exc:
+        raise json_error(web.HTTPBadRequest, "the body cannot be read: %s" % exc) from exc
     except MessageError as exc:
         raise json_error(web.HTTPBadRequest, "the body is not standard JSON: %s" % exc) from exc
     except ValueError as exc:

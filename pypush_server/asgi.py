@@ -171,7 +171,11 @@ class PushEndpoint:
         origin = headers.get("origin")
         if origin is None or origin in self.allowed_origins or "*" in self.allowed_origins:
             return True
-        return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
+        try:
+            netloc = urlsplit(origin).netloc
+        except ValueError:  # no URL ("http://[" has an unclosed IPv6 address): no page's
+            return False
+        return netloc.lower() == headers.get("host", "").lower()
 
     async def _not_found(self, scope, send) -> None:
         if scope["type"] == "http":

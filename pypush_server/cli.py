@@ -354,6 +354,13 @@ def parse_serve_args(
         "(x-forwarded, the default) or RFC 7239's Forwarded (forwarded)",
     )
     parser.add_argument(
+        "--proxy-host-header",
+        action="store_true",
+        help="believe the host the trusted proxies name (X-Forwarded-Host, or Forwarded's "
+        "host=): only if they always write it; by default the Host header they pass on is "
+        "the host",
+    )
+    parser.add_argument(
         "--trust-loopback",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -475,6 +482,7 @@ def parse_serve_args(
         trust_loopback=_trusts_loopback(args),
         trusted_proxies=tuple(args.trusted_proxy),
         proxy_headers=args.proxy_headers,
+        proxy_host_header=args.proxy_host_header,
         max_message_bytes=args.max_message_bytes,
         max_request_bytes=args.max_request_bytes,
         max_handshakes_per_second=args.max_handshakes_per_second or None,

@@ -37,6 +37,11 @@ class ServerConfig:
     """Which headers those proxies write: ``x-forwarded`` (X-Forwarded-For, -Proto and
     -Host) or ``forwarded`` (RFC 7239); the other kind is ignored, whoever sent it."""
 
+    proxy_host_header: bool = False
+    """Believe the host those proxies name (X-Forwarded-Host, Forwarded's ``host=``). Off
+    unless asked for: a proxy that passes the Host header on (nginx's ``proxy_set_header
+    Host``) passes a client's own X-Forwarded-Host through untouched."""
+
     max_message_bytes: int = 10 * 1024 * 1024
     """The largest frame a push may send."""
 

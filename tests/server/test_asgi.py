@@ -128,3 +128,30 @@ def test_a_stalled_socket_holds_up_no_push_and_is_closed_with_1013(app):
         assert ends_within(stalled, 20)
     finally:
         stalled.close()
+
+
+@pytest.mark.parametrize(
+    "origin, status",
+    [
+        ("same", 101),
+        ("http://evil.test", 403),
+        ("http://[", 403),  # urlsplit raises ValueError on it: refused, not a server error
+        ("http://[::1", 403),
+    ],
+)
+def test_a_page_s_origin_of_any_text_is_allowed_or_refused_never_a_server_error(
+    app, origin, status
+):
+    info = app.call("POST", "/channels/origins")
+    if origin == "same":
+        origin = app.base_url
+
+    async def attempt() -> int:
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.ws_connect(app.ws(info["path"]), headers={"Origin": origin}):
+                    return 101
+            except aiohttp.WSServerHandshakeError as exc:
+                return exc.status
+
+    assert run(attempt()) == status
