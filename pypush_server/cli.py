@@ -19,6 +19,7 @@ another when one dies, and stops them all on Ctrl-C.
 
 import argparse
 import asyncio
+import errno
 import ipaddress
 import logging
 import os
@@ -78,6 +79,11 @@ async def serve(
         await _run(app, host, port, reuse_port, ready_line)
 
 
+class ListenError(Exception):
+    """The server cannot listen where it was told to (the port is taken, say): one line for
+    the operator, as an unreachable --redis is, not a traceback."""
+
+
 async def _run(app, host: str, port: int, reuse_port: bool, ready_line: str) -> None:
     from aiohttp import web
 
@@ -89,7 +95,14 @@ async def _run(app, host: str, port: int, reuse_port: bool, ready_line: str) -> 
     runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
     await runner.setup()
     listener.runner = runner
-    actual_port = await listener.start()
+    try:
+        actual_port = await listener.start()
+    except OSError as exc:
+        await runner.cleanup()
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            reason += " (another process has it; --port 0 picks a free port)"
+        raise ListenError("cannot listen on %s:%d: %s" % (host, port, reason)) from exc
     print(ready_line % (host, actual_port), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -528,6 +541,9 @@ def main(argv: list[str], prog: str = "serve.py") -> int:
         print("%s: %s" % (prog, exc), file=sys.stderr)
         return 1
     except ConnectionError as exc:  # Redis unreachable at start-up
+        print("%s: %s" % (prog, exc), file=sys.stderr)
+        return 1
+    except ListenError as exc:
         print("%s: %s" % (prog, exc), file=sys.stderr)
         return 1
     return 0
