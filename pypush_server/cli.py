@@ -19,6 +19,7 @@ another when one dies, and stops them all on Ctrl-C.
 
 import argparse
 import asyncio
+import errno
 import ipaddress
 import logging
 import os
@@ -28,12 +29,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pypush_build.bundle import BundleError, write_bundle
 
-if TYPE_CHECKING:  # imported when needed: `serve.py bundle` needs only the standard library
+if TYPE_CHECKING:  # imported when needed: `serve.py bundle` needs neither aiohttp nor redis
     from pypush_server.config import ServerConfig
 
 log = logging.getLogger("pypush.server")
@@ -50,7 +52,7 @@ async def serve(
     ready_line: str = "pypush serving on http://%s:%d/",
     faces_jar: Path | None = None,
 ) -> None:
-    # Imported here so that `serve.py bundle` needs nothing beyond the standard library.
+    # Imported here so that `serve.py bundle` needs neither aiohttp nor redis.
     from pypush_server.hub import Hub
     from pypush_server.server_app import make_app
 
@@ -78,6 +80,11 @@ async def serve(
         await _run(app, host, port, reuse_port, ready_line)
 
 
+class ListenError(Exception):
+    """The server cannot listen where it was told to (the port is taken, say): one line for
+    the operator, as an unreachable --redis is, not a traceback."""
+
+
 async def _run(app, host: str, port: int, reuse_port: bool, ready_line: str) -> None:
     from aiohttp import web
 
@@ -89,7 +96,14 @@ async def _run(app, host: str, port: int, reuse_port: bool, ready_line: str) -> 
     runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
     await runner.setup()
     listener.runner = runner
-    actual_port = await listener.start()
+    try:
+        actual_port = await listener.start()
+    except OSError as exc:
+        await runner.cleanup()
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            reason += " (another process has it; --port 0 picks a free port)"
+        raise ListenError("cannot listen on %s:%d: %s" % (host, port, reason)) from exc
     print(ready_line % (host, actual_port), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -227,12 +241,34 @@ def _log_exposure(config) -> None:
         log.warning("fault injection is on (--faults): a test tool, not for production")
 
 
-def _bundle(argv: list[str], prog: str = "serve.py bundle") -> int:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Write the static pypush bundle to DIR, or as a Faces resource jar.",
+BUNDLE_DESCRIPTION = "Write pypush's static bundle to DIR, or as a Faces resource jar."
+
+
+def serve_description(bundle_command: str) -> str:
+    """What the serve command does, naming the bundle command as the user runs it."""
+    return (
+        "Serve the pypush demo, the bundle (/pypush/) and the push endpoint, with the HTTP "
+        "API. `%s DIR` writes the static bundle instead." % bundle_command
     )
-    parser.add_argument("directory", type=Path, nargs="?", metavar="DIR")
+
+
+def version() -> str:
+    """pypush's version, from the installed package's metadata."""
+    try:
+        return "pypush " + metadata.version("pypush")
+    except metadata.PackageNotFoundError:  # a repository's serve.py run without installing
+        return "pypush (not installed: no package metadata)"
+
+
+def add_bundle_options(parser: argparse.ArgumentParser) -> None:
+    """The bundle command's arguments (``serve.py bundle``, ``pypush bundle``)."""
+    parser.add_argument(
+        "directory",
+        type=Path,
+        nargs="?",
+        metavar="DIR",
+        help="the folder to write the bundle to (faces-push.js and its v-HASH/ folder)",
+    )
     parser.add_argument(
         "--jar",
         type=Path,
@@ -246,6 +282,11 @@ def _bundle(argv: list[str], prog: str = "serve.py bundle") -> int:
         help="the URL path the bundle is served under (e.g. /app/resources/pypush/), "
         "for its PyScript configurations; without it they suit pages in the bundle folder",
     )
+
+
+def _bundle(argv: list[str], prog: str = "serve.py bundle") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=BUNDLE_DESCRIPTION)
+    add_bundle_options(parser)
     args = parser.parse_args(argv)
     if args.directory is None and args.jar is None:
         parser.error("give DIR, --jar FILE, or both")
@@ -266,37 +307,56 @@ def _bundle(argv: list[str], prog: str = "serve.py bundle") -> int:
     return 0
 
 
+def pypush_parser() -> argparse.ArgumentParser:
+    """The ``pypush`` command's parser: its two commands, each with every option it has."""
+    parser = argparse.ArgumentParser(
+        prog="pypush",
+        description="pypush's push server and bundle writer, from the installed wheel "
+        "(the repository's serve.py has the same commands).",
+    )
+    parser.add_argument("--version", action="version", version=version())
+    commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    add_serve_options(
+        commands.add_parser(
+            "serve",
+            help="serve the demo, the bundle and the push endpoint (pypush serve --help)",
+            description=serve_description("pypush bundle"),
+        )
+    )
+    add_bundle_options(
+        commands.add_parser(
+            "bundle",
+            help="write the static bundle to DIR, or a Faces resource jar (pypush bundle --help)",
+            description=BUNDLE_DESCRIPTION,
+        )
+    )
+    return parser
+
+
 def pypush(argv: list[str] | None = None) -> int:
     """The ``pypush`` command an installed wheel has: serve.py's two commands, by name."""
     argv = sys.argv[1:] if argv is None else argv
-    usage = (
-        "usage: pypush serve [--host HOST] [--port PORT] [options]  (pypush serve --help)\n"
-        "       pypush bundle DIR [--url-prefix PATH] [--jar FILE]  (pypush bundle --help)\n"
-    )
     if argv[:1] == ["serve"]:
         return main(argv[1:], prog="pypush serve")
     if argv[:1] == ["bundle"]:
         return _bundle(argv[1:], prog="pypush bundle")
-    if argv[:1] in (["-h"], ["--help"]):
-        print(usage, end="")
-        return 0
-    print(usage + "pypush: say serve or bundle", file=sys.stderr)
+    parser = pypush_parser()
+    parser.parse_args(argv)  # --help, --version, or an unknown command: exits
+    parser.print_usage(sys.stderr)
+    print("pypush: say serve or bundle (pypush --help describes them)", file=sys.stderr)
     return 2
 
 
-def parse_serve_args(
-    argv: list[str], prog: str = "serve.py"
-) -> tuple[argparse.Namespace, "ServerConfig"]:
-    """serve.py's options, and the server configuration they make."""
+def add_serve_options(parser: argparse.ArgumentParser) -> None:
+    """The serve command's options (``serve.py``, ``pypush serve``)."""
     from pypush_server.config import ServerConfig
 
     defaults = ServerConfig()
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Serve the pypush demo, bundle and push endpoint. "
-        "`serve.py bundle DIR` (`pypush bundle DIR`) writes the static bundle instead.",
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default: %(default)s; 0.0.0.0 for every IPv4 one)",
     )
-    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     parser.add_argument(
         "--static",
@@ -310,7 +370,8 @@ def parse_serve_args(
         "--faces-jar",
         metavar="JAR",
         type=Path,
-        help="also serve JAR (pypush bundle --jar) as a Java Faces application at /faces-app/ "
+        help="also serve JAR (the bundle command's --jar) at /faces-app/ as a Java Faces "
+        "application "
         "serves it: resource URLs of both mappings, and the container's static files (tests)",
     )
     parser.add_argument(
@@ -333,6 +394,7 @@ def parse_serve_args(
     parser.add_argument(
         "--api-token",
         default=os.environ.get("PYPUSH_API_TOKEN"),
+        metavar="TOKEN",
         help="let any client use /api/ with 'Authorization: Bearer TOKEN' "
         "(default: $PYPUSH_API_TOKEN)",
     )
@@ -396,7 +458,12 @@ def parse_serve_args(
         "(default: %(default)s; 0: no limit)",
     )
     parser.add_argument(
-        "--max-sockets-per-channel", type=int, default=defaults.max_sockets_per_channel
+        "--max-sockets-per-channel",
+        type=int,
+        default=defaults.max_sockets_per_channel,
+        metavar="N",
+        help="push sockets one channel may hold open (in this process); more are closed "
+        "with 1008 (default: %(default)s; 0: no limit)",
     )
     parser.add_argument(
         "--send-queue-bytes",
@@ -416,7 +483,9 @@ def parse_serve_args(
         "--heartbeat",
         type=float,
         default=defaults.heartbeat,
-        help="seconds between WebSocket pings (0: none)",
+        metavar="SECONDS",
+        help="seconds between WebSocket pings, which keep proxies from closing an idle "
+        "socket; a page never sees them (default: %(default)s; 0: none)",
     )
     parser.add_argument(
         "--client-heartbeat",
@@ -461,7 +530,7 @@ def parse_serve_args(
         "--redis",
         metavar="URL",
         help="keep channelIds and pushes in Redis (redis://HOST:PORT/DB), so that any "
-        "number of serve.py processes over it are one push server",
+        "number of processes over it are one push server",
     )
     parser.add_argument(
         "--workers",
@@ -472,6 +541,18 @@ def parse_serve_args(
     )
     parser.add_argument("--bundle-dir", type=Path, help=argparse.SUPPRESS)  # the workers'
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+
+
+def parse_serve_args(
+    argv: list[str], prog: str = "serve.py"
+) -> tuple[argparse.Namespace, "ServerConfig"]:
+    """serve.py's options, and the server configuration they make."""
+    from pypush_server.config import ServerConfig
+
+    bundle_command = "pypush bundle" if prog == "pypush serve" else prog + " bundle"
+    parser = argparse.ArgumentParser(prog=prog, description=serve_description(bundle_command))
+    parser.add_argument("--version", action="version", version=version())
+    add_serve_options(parser)
     args = parser.parse_args(argv)
     if args.workers > 1 and not args.redis:
         parser.error("--workers needs --redis: the processes share channelIds and pushes there")
@@ -508,8 +589,9 @@ def parse_serve_args(
 
 
 def main(argv: list[str], prog: str = "serve.py") -> int:
+    """serve.py's commands, ``prog`` as the user ran it (its help and errors name it)."""
     if argv[:1] == ["bundle"]:
-        return _bundle(argv[1:])
+        return _bundle(argv[1:], prog=prog + " bundle")
     args, config = parse_serve_args(argv, prog)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     if not args.worker:
@@ -536,6 +618,9 @@ def main(argv: list[str], prog: str = "serve.py") -> int:
         print("%s: %s" % (prog, exc), file=sys.stderr)
         return 1
     except ConnectionError as exc:  # Redis unreachable at start-up
+        print("%s: %s" % (prog, exc), file=sys.stderr)
+        return 1
+    except ListenError as exc:
         print("%s: %s" % (prog, exc), file=sys.stderr)
         return 1
     return 0

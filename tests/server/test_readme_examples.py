@@ -1,22 +1,74 @@
-"""The README's aiohttp and FastAPI examples, pasted into a new folder and run as it says."""
+"""The README's install lines and examples, run as they are written.
+
+Each example is installed as its own ``pip install`` line says (read from the README, so
+the test and the text cannot drift), in a fresh virtual environment outside the
+repository, from a folder whose ``dist/`` holds pypush's wheel as ``pip wheel`` builds it;
+the other packages come from PyPI through pip's cache. Then the example is run as its
+first line says. The wheels section's install commands are run the same way.
+"""
 
 import asyncio
 import json
+import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from tests.support import ROOT, free_port, receive, run, wait_until, without_position
 
+README = ROOT / "README.md"
+NOT_COPIED = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "node_modules",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "bench-results",
+)
+"""What of the working tree a wheel is not built from (build/ and dist/ may be stale)."""
+
+
+def section(heading: str) -> str:
+    """The README's text from ``heading`` (a ``##`` or ``###`` title) to the next title
+    (one ``#`` is a comment in its code)."""
+    text = README.read_text(encoding="utf-8")
+    start = re.search(r"^##+ %s\n" % re.escape(heading), text, re.M)
+    assert start, "no section %r in the README" % heading
+    rest = text[start.end() :]
+    end = re.search(r"^##+ ", rest, re.M)
+    return rest[: end.start()] if end else rest
+
 
 def example(heading: str) -> str:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### " + heading, 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    """The Python code of the README's section ``heading``."""
+    return re.search(r"```python\n(.*?)```", section(heading), re.S).group(1)
+
+
+def shell_lines(heading: str) -> list[str]:
+    """The lines of the section's ``sh`` blocks."""
+    blocks = re.findall(r"```sh\n(.*?)```", section(heading), re.S)
+    return [line for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def install_arguments(heading: str) -> list[str]:
+    """What the section's one ``pip install`` line installs: its arguments, as the shell
+    splits them (quotes and the ``# comment`` taken off)."""
+    [line] = [line for line in shell_lines(heading) if line.startswith("pip install ")]
+    return shlex.split(line, comments=True)[2:]
 
 
 def post(url: str, body: object = None) -> dict:
@@ -35,38 +87,87 @@ def answers(url: str) -> bool:
         return False
 
 
+def outside(*argv: object, cwd: Path, timeout: float = 600) -> str:
+    """Run a command as a user outside the repository would: none of this run's
+    environment variables for Python, the test's Python first on PATH; its output."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    result = subprocess.run(
+        [str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, "%s failed (%d):\n%s\n%s" % (
+        argv,
+        result.returncode,
+        result.stdout,
+        result.stderr,
+    )
+    return result.stdout
+
+
+def build_wheels(work: Path, *projects: str) -> Path:
+    """``pip wheel`` of ``projects`` (paths in the repository), from a copy of the working
+    tree; the folder the wheels are in."""
+    source = work / "source"
+    shutil.copytree(ROOT, source, ignore=NOT_COPIED)
+    (source / "web" / "node_modules").symlink_to(ROOT / "web" / "node_modules")
+    out = work / "dist"
+    outside(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", out, *projects,
+            cwd=source)  # fmt: skip
+    shutil.rmtree(source)
+    return out
+
+
+@pytest.fixture(scope="module")
+def user_folder(tmp_path_factory) -> Path:
+    """A folder outside the repository whose ``dist/`` holds the wheels, as after
+    ``make wheel``: where the README's install lines are run."""
+    folder = tmp_path_factory.mktemp("user")
+    wheels = build_wheels(folder, ".", "runtimes/pyodide", "runtimes/pyscript")
+    names = sorted(path.name.split("-")[0] for path in wheels.glob("*.whl"))
+    assert names == ["pypush", "pypush_pyodide", "pypush_pyscript"], names
+    return folder
+
+
+@pytest.fixture(scope="module")
+def example_venv(user_folder) -> Callable[[str], Path]:
+    """The fresh virtual environment of a README section, made (once) with what its
+    ``pip install`` line says."""
+    made: dict[str, Path] = {}
+
+    def venv(heading: str) -> Path:
+        if heading not in made:
+            folder = user_folder / ("venv-%d" % len(made))
+            outside(sys.executable, "-m", "venv", folder, cwd=user_folder)
+            outside(folder / "bin" / "pip", "install", "--quiet", *install_arguments(heading),
+                    cwd=user_folder)  # fmt: skip
+            made[heading] = folder
+        return made[heading]
+
+    return venv
+
+
+def run_line(code: str, venv: Path, port: int) -> list[str]:
+    """The example's first line, ``# FILE; run: COMMAND``: COMMAND with the venv's
+    programs and ``port`` for the README's 8000."""
+    first = code.splitlines()[0]
+    assert "; run: " in first, first  # the first line says how to run it
+    command = shlex.split(first.split("; run: ", 1)[1])
+    assert "8000" in command, command
+    return [str(venv / "bin" / command[0]), *[port if a == "8000" else a for a in command[1:]]]
+
+
 @pytest.mark.parametrize(
-    "heading, module, command",
-    [
-        (
-            "With aiohttp",
-            "news",
-            [
-                sys.executable,
-                "-m",
-                "aiohttp.web",
-                "-H",
-                "127.0.0.1",
-                "-P",
-                "{port}",
-                "news:create_app",
-            ],
-        ),
-        (
-            "With FastAPI (or Starlette)",
-            "news_api",
-            [sys.executable, "-m", "uvicorn", "news_api:app", "--port", "{port}"],
-        ),
-    ],
+    "heading, module", [("With aiohttp", "news"), ("With FastAPI (or Starlette)", "news_api")]
 )
-def test_the_readme_example_pushes_to_a_page_socket(tmp_path, heading, module, command):
+def test_the_readme_example_pushes_to_a_page_socket(example_venv, tmp_path, heading, module):
+    venv = example_venv(heading)
     code = example(heading)
-    assert "run: " in code.splitlines()[0]  # the first line says how to run it
+    assert code.startswith("# %s.py; " % module)
     (tmp_path / (module + ".py")).write_text(code, encoding="utf-8")
     port = free_port()
     log = open(tmp_path / "server.log", "w")
     process = subprocess.Popen(
-        [part.format(port=port) for part in command], cwd=tmp_path, stdout=log, stderr=log
+        run_line(code, venv, str(port)), cwd=tmp_path, stdout=log, stderr=log
     )
     base = "http://127.0.0.1:%d" % port
     try:
@@ -91,3 +192,32 @@ def test_the_readme_example_pushes_to_a_page_socket(tmp_path, heading, module, c
     finally:
         process.terminate()
         process.wait(10)
+        log.close()
+
+
+def test_the_wheels_sections_install_commands_install_pypush_and_its_runtimes(user_folder):
+    """The wheels section's ``python3 -m venv`` and ``pip install`` lines, run as they are
+    in a folder holding ``dist/``: pypush of this tree, with both runtime wheels."""
+    commands = [
+        line
+        for line in shell_lines("The wheels")
+        if line.startswith(("python3 -m venv", "venv/bin/pip install"))
+    ]
+    assert len(commands) == 2, commands
+    for line in commands:
+        outside("bash", "-c", line, cwd=user_folder)
+    venv = user_folder / "venv"
+    versions = outside(venv / "bin" / "python", "-c",
+                       "from importlib import metadata as m; "
+                       "print(*(m.version(n) for n in ('pypush', 'pypush-pyodide', "
+                       "'pypush-pyscript')))", cwd=user_folder)  # fmt: skip
+    version = metadata.version("pypush")
+    assert versions.split() == [version] * 3
+    assert outside(venv / "bin" / "pypush", "--version", cwd=user_folder) == (
+        "pypush %s\n" % version
+    )
+    where = outside(
+        venv / "bin" / "python", "-c", "import pypush_server; print(pypush_server.__file__)",
+        cwd=user_folder,
+    )  # fmt: skip
+    assert where.startswith(str(venv)), where  # the wheel, not this tree
