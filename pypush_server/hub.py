@@ -34,7 +34,9 @@ from pypush_server.rules import valid_channel_name
 
 CLOSE_EXPIRED = (1000, "Expired")
 CLOSE_UNKNOWN = (1008, "Unknown channel")
-CLOSE_TOO_MANY = (1008, "Too many sockets on this channel")
+CLOSE_TOO_MANY = (1013, "Try Again Later: too many sockets on this channelId")
+"""Over the cap of sockets per channelId: a code Faces clients reconnect after (spec E8),
+never 1008, which ends them (E7); the channel's other channelIds are not concerned."""
 CLOSE_GOING_AWAY = (1001, "Server shutting down")
 CLOSE_FELL_BEHIND = (1013, "Try Again Later: this socket fell behind")
 """Over its send queue's bound: a code Faces clients reconnect after (spec E7, E8)."""
@@ -233,7 +235,7 @@ class Hub:
         *,
         max_queue_bytes: int = DEFAULT_QUEUE_BYTES,
         max_queue_seconds: float = DEFAULT_QUEUE_SECONDS,
-        max_sockets_per_channel: int | None = 1000,
+        max_sockets_per_channel_id: int | None = 1000,
         history: HistoryBounds | None = None,
         heartbeat_seconds: float | None = DEFAULT_HEARTBEAT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
@@ -251,7 +253,8 @@ class Hub:
         self.broker = broker
         self.max_queue_bytes = max_queue_bytes
         self.max_queue_seconds = max_queue_seconds
-        self.max_sockets_per_channel = max_sockets_per_channel
+        self.max_sockets_per_channel_id = max_sockets_per_channel_id
+        """Sockets one channelId may have open in this process; None: any."""
         self.clock = clock
         self.sent: dict[str, int] = {}  # channelId -> frames written to this process's sockets
         self.stats = collections.Counter(
@@ -350,19 +353,25 @@ class Hub:
     def connect(
         self, channel: str, channel_id: str, sink: Sink, peer=None, resume: str | None = None
     ) -> Connection | None:
-        """Take an accepted socket of a known channelId; None when the channel is full.
+        """Take an accepted socket of a known channelId; None when that channelId has its
+        cap of sockets (close it with :data:`CLOSE_TOO_MANY`).
+
+        The cap counts one channelId's sockets, never the channel's: the channelIds of
+        a channel are different pages (or users), and one must not lock the others out.
 
         ``resume`` is the position a pypush client asked to resume from (the handshake's
         ``pypush-resume``, see :func:`split_query`): then call :meth:`resume` next.
         """
-        groups = self._by_channel.setdefault(channel, {})
-        cap = self.max_sockets_per_channel
-        if cap is not None and sum(len(g) for g in groups.values()) >= cap:
+        groups = self._by_channel.get(channel)
+        group = groups.get(channel_id) if groups else None
+        cap = self.max_sockets_per_channel_id
+        if cap is not None and (len(group) if group is not None else 0) >= cap:
             return None
         connection = Connection(
             self, next(self._numbers), channel, channel_id, sink, peer, asked=resume
         )
-        group = groups.setdefault(channel_id, {})
+        if group is None:
+            group = self._by_channel.setdefault(channel, {}).setdefault(channel_id, {})
         group[connection.id] = connection
         self._by_id[connection.id] = connection
         if connection.negotiated:

@@ -13,7 +13,7 @@ import pytest
 from websockets.frames import Frame as WebsocketsFrame
 from websockets.frames import Opcode
 
-from pypush_server.hub import CLOSE_FELL_BEHIND, Frame, Hub, Sink
+from pypush_server.hub import CLOSE_FELL_BEHIND, CLOSE_NO_HISTORY, CLOSE_TOO_MANY, Frame, Hub, Sink
 
 
 class FakeSink(Sink):
@@ -217,12 +217,23 @@ def test_expiring_closes_1000_expired_and_forgets_everything_of_the_channel_id(h
     assert run(hub.expire(channel_id)) is None  # gone for good
 
 
-def test_sockets_beyond_the_channels_cap_are_refused(clock):
-    hub = Hub(max_sockets_per_channel=2, clock=clock)
-    channel_id = run(hub.register("news"))
-    assert connect(hub, "news", channel_id)[0] and connect(hub, "news", channel_id)[0]
-    assert connect(hub, "news", channel_id)[0] is None
-    assert run(hub.socket_count("news")) == 2
+def test_the_cap_counts_one_channel_ids_sockets_never_the_channels(clock):
+    """A channelId at its cap refuses its next socket; the channel's other channelIds (other
+    pages) still open theirs, and a closed socket frees its channelId's slot."""
+    hub = Hub(max_sockets_per_channel_id=2, clock=clock)
+    full, other = run(hub.register("news")), run(hub.register("news"))
+    kept = [connect(hub, "news", full)[0] for _ in range(2)]
+    assert all(kept) and connect(hub, "news", full)[0] is None
+    assert connect(hub, "news", other)[0] and connect(hub, "news", other)[0]
+    assert run(hub.socket_count("news")) == 4
+    hub.disconnect(kept[0])
+    assert connect(hub, "news", full)[0] is not None
+
+
+def test_a_socket_over_the_cap_is_refused_with_a_code_clients_retry():
+    """E7: 1008 would end a Faces client for good; 1013 is retried (E8), as H5's is."""
+    assert CLOSE_TOO_MANY[0] == 1013 == CLOSE_FELL_BEHIND[0] == CLOSE_NO_HISTORY[0]
+    assert CLOSE_TOO_MANY[1].startswith("Try Again Later")
 
 
 def test_disconnect_forgets_the_socket_and_its_queue(hub):

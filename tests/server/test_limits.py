@@ -14,7 +14,7 @@ import pytest
 
 from pypush_server.cli import parse_serve_args
 from pypush_server.limits import HANDSHAKE_RATE, SOCKETS, ClientLimits, client_key
-from tests.support import PushServer, run, wait_until, ws_url
+from tests.support import Channel, PushServer, run, wait_until, ws_url
 
 
 class Clock:
@@ -144,6 +144,66 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_limits(start_push_server
             in server.log_path.read_text()
         )
     )
+
+
+def test_a_page_at_its_cap_locks_no_other_page_of_the_channel_out(start_push_server):
+    """Two addresses fill one channelId; a third address's own channelId of the same channel
+    still opens, and the full channelId's next socket gets 1013, which a Faces client
+    retries (spec E8), not 1008, which would end it (E7)."""
+    server = start_push_server(
+        "--no-demo-clock",
+        "--max-sockets-per-channel-id",
+        "10",
+        "--max-sockets-per-address",
+        "5",
+        "--max-handshakes-per-second",
+        "0",
+        "--trusted-proxy",
+        "127.0.0.1",
+        "--trust-loopback",
+        test_server=False,
+    )
+    full = server.channel()
+    other = Channel(server, server.post("/api/channels", {"channel": full.name}))
+
+    def client(address: str) -> dict:
+        return {"X-Forwarded-For": address}
+
+    async def scenario() -> None:
+        sockets = [
+            await handshake(server, full.path, client(address))
+            for address in ("203.0.113.1", "203.0.113.2")
+            for _ in range(5)
+        ]
+        assert not [s for s in sockets if isinstance(s, int)]
+        mine = await handshake(server, other.path, client("203.0.113.3"))
+        extra = await handshake(server, full.path, client("203.0.113.3"))
+        closed = await extra.receive(timeout=10)
+        assert (closed.data, closed.extra) == (
+            1013,
+            "Try Again Later: too many sockets on this channelId",
+        )
+        pushed = await asyncio.to_thread(
+            server.post, "/api/channels/%s/push?channelId=%s" % (other.name, other.id), "still open"
+        )
+        assert pushed == {"received": 1}
+        assert await asyncio.to_thread(full.push, "to all") == 11  # 10 and mine: not the extra
+        assert json.loads((await mine.receive(timeout=10)).data)["data"] == "still open"
+        assert json.loads((await mine.receive(timeout=10)).data)["data"] == "to all"
+        await close_all([*sockets, mine, extra])
+
+    run(scenario())
+    wait_until(
+        lambda: "channelId at its cap of sockets" in server.log_path.read_text(),
+        what="the refusal logged",
+    )
+
+
+def test_the_old_name_of_the_cap_still_works_and_says_the_new_one():
+    args, config = parse_serve_args(["--max-sockets-per-channel", "7"])
+    assert config.max_sockets_per_channel_id == 7
+    assert "--max-sockets-per-channel-id" in args.renamed[0]
+    assert parse_serve_args([])[1].max_sockets_per_channel_id == 1000
 
 
 def test_sockets_beyond_the_cap_get_429_until_one_closes(start_push_server):
