@@ -386,6 +386,14 @@ def parse_serve_args(
         "--max-message-bytes and 64 KiB for the JSON around a message)",
     )
     parser.add_argument(
+        "--max-burst-bytes",
+        type=int,
+        default=defaults.max_burst_bytes,
+        metavar="N",
+        help="the most one burst request (POST /api/channels/{channel}/burst) may push: its "
+        "count times its frame's size; larger get 413 (default: %(default)s)",
+    )
+    parser.add_argument(
         "--max-handshakes-per-second",
         type=float,
         default=defaults.max_handshakes_per_second,
@@ -504,6 +512,7 @@ def parse_serve_args(
         proxy_headers=args.proxy_headers,
         max_message_bytes=args.max_message_bytes,
         max_request_bytes=args.max_request_bytes,
+        max_burst_bytes=args.max_burst_bytes,
         max_handshakes_per_second=args.max_handshakes_per_second or None,
         max_sockets_per_address=args.max_sockets_per_address or None,
         max_sockets_per_channel_id=args.max_sockets_per_channel_id or None,

@@ -40,6 +40,10 @@ class ServerConfig:
     max_message_bytes: int = 10 * 1024 * 1024
     """The largest frame a push may send."""
 
+    max_burst_bytes: int = 64 * 1024 * 1024
+    """The most one ``/api/channels/{channel}/burst`` request may push: its count times its
+    frame's size (413 beyond it). The frames are built as they go out, part by part."""
+
     max_request_bytes: int | None = None
     """The largest request body the server reads (413 beyond it); None: the largest message
     and 64 KiB for the JSON around it."""
