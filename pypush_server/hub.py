@@ -27,7 +27,6 @@ import struct
 import time
 from collections.abc import Callable, Iterable
 
-from pypush_server.brokers import BrokerUnavailable
 from pypush_server.history import HistoryBounds, Position, Stored
 from pypush_server.logs import log, shown
 from pypush_server.messages import MessageError, check_text_frame, encode_data
@@ -333,8 +332,9 @@ class Hub:
         the other, read from ``bodies`` as they go (a generator is never held whole): the
         parts keep their order, and each part's messages take consecutive positions of
         each channelId; a push from elsewhere may come between two parts. A body that
-        UTF-8 cannot carry (a lone surrogate) raises MessageError, and a broker that
-        cannot be reached BrokerUnavailable; either says which messages went out before.
+        UTF-8 cannot carry (a lone surrogate) raises MessageError, a broker that fails
+        its error (BrokerUnavailable with Redis); after the first part, either says which
+        messages went out before it.
         """
         handed = sent = size = 0
         part: list[bytes] = []
@@ -360,8 +360,10 @@ class Hub:
         except ConnectionError as exc:
             if not sent:
                 raise
-            raise BrokerUnavailable(
-                "%s; messages 1 to %d of this push were sent, the rest were not" % (exc, sent)
+            # The broker's own kind of error (what the caller may do next depends on it),
+            # and what of the push went out before this part.
+            raise type(exc)(
+                "%s; messages 1 to %d of this push went out before it" % (exc, sent)
             ) from exc
 
     async def send_frames(
@@ -721,7 +723,7 @@ def _encoded_body(body: str, number: int, sent: int) -> bytes:
             if not sent:
                 raise
             raise MessageError(
-                "%s; messages 1 to %d of this push were sent, the rest were not" % (exc, sent)
+                "%s; messages 1 to %d of this push went out before it" % (exc, sent)
             ) from None
         raise
 

@@ -14,6 +14,7 @@ import pytest
 from websockets.frames import Frame as WebsocketsFrame
 from websockets.frames import Opcode
 
+from pypush_server.brokers import BrokerUnavailable
 from pypush_server.brokers.memory import MemoryBroker
 from pypush_server.hub import (
     CLOSE_FELL_BEHIND,
@@ -320,13 +321,32 @@ def test_a_part_is_at_most_a_mebibyte_and_a_larger_message_a_part_of_its_own(clo
     assert [size for size, _ in broker.parts] == [4, 1, 1, 1]
 
 
+class FailingBroker(RecordingBroker):
+    """The in-memory broker, unreachable from its second part on (as Redis going away)."""
+
+    async def publish_messages(self, channel, channel_id, bodies):
+        if self.parts:
+            raise BrokerUnavailable("could not reach the broker to send the push")
+        return await super().publish_messages(channel, channel_id, bodies)
+
+
+def test_a_broker_failing_after_a_part_says_what_went_out_in_its_own_error(clock):
+    hub = Hub(FailingBroker(), clock=clock)
+    channel_id = run(hub.register("news"))
+    _, sink = connect(hub, "news", channel_id)
+    expected = r"^could not reach the broker .*; messages 1 to 1000 of this push went out"
+    with pytest.raises(BrokerUnavailable, match=expected):
+        run(hub.send_many("news", range(2500)))
+    assert len(sink.written) == 1000
+
+
 def test_a_message_utf8_cannot_carry_says_which_and_what_went_before(hub):
     """Read as they go, the parts before it are out: the error says so."""
     channel_id = run(hub.register("news"))
     _, sink = connect(hub, "news", channel_id)
     bodies = [str(n) for n in range(1500)]
     bodies[1200] = '"\ud800"'  # a lone surrogate (encode_data would have escaped it)
-    expected = r"message 1201 holds a lone surrogate .*; messages 1 to 1000 of this push were"
+    expected = r"message 1201 holds a lone surrogate .*; messages 1 to 1000 of this push went out"
     with pytest.raises(ValueError, match=expected):
         run(hub.send_encoded("news", bodies))
     assert len(sink.written) == 1000
