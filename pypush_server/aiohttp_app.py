@@ -228,7 +228,7 @@ class PushEndpoint:
         sink = AiohttpSink(ws, request.transport)
         connection = hub.connect(channel, channel_id, sink, request.remote, resume=resume)
         if connection is None:
-            log.info("refused %s on %s: channel full", request.remote, channel)
+            log.info("refused %s on %s: channelId at its cap of sockets", request.remote, channel)
             await ws.close(code=CLOSE_TOO_MANY[0], message=CLOSE_TOO_MANY[1].encode())
             return ws
         sink.connection = connection

@@ -8,6 +8,7 @@ Who may call it (loopback or the API token, no page of another origin, JSON
 bodies only) is decided before a request gets here, by :mod:`pypush_server.guard`.
 """
 
+import itertools
 import json
 
 from aiohttp import web
@@ -98,6 +99,24 @@ def _check_size(request: web.Request, frame: str | bytes) -> None:
         )
 
 
+def _check_burst_size(request: web.Request, count: int, frame_bytes: int) -> None:
+    """A burst's frames in all (count x the frame, positions aside) within max_burst_bytes."""
+    limit = request.app[config_key].max_burst_bytes
+    size = count * frame_bytes
+    if size > limit:
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=limit,
+            actual_size=size,
+            text=json.dumps(
+                {
+                    "error": "the burst is %d bytes (%d frames of %d bytes); the limit is %d "
+                    "bytes (--max-burst-bytes)" % (size, count, frame_bytes, limit)
+                }
+            ),
+            content_type="application/json",
+        )
+
+
 # -- channels ---------------------------------------------------------------------------
 
 
@@ -169,7 +188,9 @@ async def push_message(request: web.Request) -> web.Response:
 @routes.post("/api/channels/{channel}/burst")
 async def push_burst(request: web.Request) -> web.Response:
     """``{"count": N, "message": M}`` pushes M N times; ``{"count": N, "numbered": true}``
-    pushes the numbers ``start``…``start+N-1``. As fast as the server can."""
+    pushes the numbers ``start``…``start+N-1``. As fast as the server can, within
+    ``max_burst_bytes`` in all (413 beyond), and built as it goes out: the hub takes the
+    messages part by part (:data:`pypush_server.hub.SEND_PART_MESSAGES`)."""
     channel = _channel_name(request)
     body = await _object_body(request)
     count, start = body.get("count"), body.get("start", 0)
@@ -179,11 +200,15 @@ async def push_burst(request: web.Request) -> web.Response:
     if type(start) is not int:
         raise json_error(web.HTTPBadRequest, '"start" must be a whole number')
     if _flag(body, "numbered"):
-        bodies = [str(n) for n in range(start, start + count)]
+        widest = max(len(str(start)), len(str(start + count - 1)))
+        _check_burst_size(request, count, len('{"data":}') + widest)
+        bodies = (str(n) for n in range(start, start + count))
     else:
         message = _encoded(body.get("message"))
-        _check_size(request, '{"data":%s}' % message)
-        bodies = [message] * count
+        frame = '{"data":%s}' % message
+        _check_size(request, frame)
+        _check_burst_size(request, count, len(frame.encode()))
+        bodies = itertools.repeat(message, count)
     delivered = await _bus(
         request.app[hub_key].send_encoded(channel, bodies, request.query.get("channelId"))
     )

@@ -129,7 +129,9 @@ class PushEndpoint:
         sink = AsgiSink(send)
         connection = hub.connect(channel, channel_id, sink, peer, resume=resume)
         if connection is None:
-            await send({"type": "websocket.close", "code": 1008, "reason": CLOSE_TOO_MANY[1]})
+            log.info("refused %s on %s: channelId at its cap of sockets", peer, channel)
+            code, reason = CLOSE_TOO_MANY  # 1013: the client retries (spec E8)
+            await send({"type": "websocket.close", "code": code, "reason": reason})
             return
         sink.connection = connection
         self._start_ticker()

@@ -65,7 +65,7 @@ async def serve(
         broker,
         max_queue_bytes=config.send_queue_bytes,
         max_queue_seconds=config.send_queue_seconds,
-        max_sockets_per_channel=config.max_sockets_per_channel,
+        max_sockets_per_channel_id=config.max_sockets_per_channel_id,
         history=config.history,
         heartbeat_seconds=config.client_heartbeat,
     )
@@ -211,6 +211,19 @@ def _listens_on_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
     return is_ip_address(host) and ipaddress.ip_address(host).is_loopback
+
+
+class _Renamed(argparse.Action):
+    """An option under its old name: it still works, and the server says the new one at
+    start-up (``--max-sockets-per-channel`` is now ``--max-sockets-per-channel-id``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+        new = "--" + self.dest.replace("_", "-")
+        namespace.renamed = [
+            "%s is deprecated: it is %s now (a cap per channelId, not per channel)"
+            % (option_string, new)
+        ]
 
 
 def _trusts_loopback(args: argparse.Namespace) -> bool:
@@ -442,6 +455,14 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
         "--max-message-bytes and 64 KiB for the JSON around a message)",
     )
     parser.add_argument(
+        "--max-burst-bytes",
+        type=int,
+        default=defaults.max_burst_bytes,
+        metavar="N",
+        help="the most one burst request (POST /api/channels/{channel}/burst) may push: its "
+        "count times its frame's size; larger get 413 (default: %(default)s)",
+    )
+    parser.add_argument(
         "--max-handshakes-per-second",
         type=float,
         default=defaults.max_handshakes_per_second,
@@ -458,12 +479,21 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
         "(default: %(default)s; 0: no limit)",
     )
     parser.add_argument(
-        "--max-sockets-per-channel",
+        "--max-sockets-per-channel-id",
         type=int,
-        default=defaults.max_sockets_per_channel,
+        default=defaults.max_sockets_per_channel_id,
         metavar="N",
-        help="push sockets one channel may hold open (in this process); more are closed "
-        "with 1008 (default: %(default)s; 0: no limit)",
+        help="push sockets one channelId may have open (in each process); more are closed "
+        "with 1013, which Faces clients retry; the channel's other channelIds are not "
+        "concerned (default: %(default)s; 0: no limit)",
+    )
+    parser.add_argument(
+        "--max-sockets-per-channel",
+        dest="max_sockets_per_channel_id",
+        type=int,
+        default=argparse.SUPPRESS,
+        action=_Renamed,
+        help=argparse.SUPPRESS,  # its old name: it capped the whole channel
     )
     parser.add_argument(
         "--send-queue-bytes",
@@ -566,9 +596,10 @@ def parse_serve_args(
         proxy_host_header=args.proxy_host_header,
         max_message_bytes=args.max_message_bytes,
         max_request_bytes=args.max_request_bytes,
+        max_burst_bytes=args.max_burst_bytes,
         max_handshakes_per_second=args.max_handshakes_per_second or None,
         max_sockets_per_address=args.max_sockets_per_address or None,
-        max_sockets_per_channel=args.max_sockets_per_channel or None,
+        max_sockets_per_channel_id=args.max_sockets_per_channel_id or None,
         send_queue_bytes=args.send_queue_bytes,
         send_queue_seconds=args.send_queue_seconds,
         heartbeat=args.heartbeat or None,
@@ -595,6 +626,8 @@ def main(argv: list[str], prog: str = "serve.py") -> int:
     args, config = parse_serve_args(argv, prog)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     if not args.worker:
+        for renamed in getattr(args, "renamed", ()):
+            log.warning(renamed)
         _log_exposure(config)
     if args.workers > 1:
         return _run_workers(args, argv)

@@ -175,7 +175,7 @@ def make_app(
     hub = hub or Hub(
         max_queue_bytes=config.send_queue_bytes,
         max_queue_seconds=config.send_queue_seconds,
-        max_sockets_per_channel=config.max_sockets_per_channel,
+        max_sockets_per_channel_id=config.max_sockets_per_channel_id,
         history=config.history,
         heartbeat_seconds=config.client_heartbeat,
     )

@@ -1,6 +1,8 @@
 """The embedded default broker: one process, the registry in a dict, pushes delivered at once,
 each channelId's history in memory (:class:`pypush_server.history.MemoryHistory`)."""
 
+import asyncio
+
 from pypush_server.history import MemoryHistory, Stored
 from pypush_server.hub import CLOSE_EXPIRED, Frame
 
@@ -53,7 +55,9 @@ class MemoryBroker:
         self, channel: str, channel_id: str | None, bodies: list[bytes]
     ) -> int:
         """Each channelId's stream gives the messages their offsets, keeps them, and the hub
-        delivers them to its sockets."""
+        delivers them to its sockets; then the event loop has a turn, as a round trip to
+        Redis gives it: the sockets send one part of a long push (the hub sends many
+        messages in parts) before the next part's frames are built."""
         if channel_id is not None:
             if self._channel_of.get(channel_id) != channel:
                 return 0
@@ -64,6 +68,7 @@ class MemoryBroker:
         for target in targets:
             epoch, first = self.history.append(target, bodies)
             handed += self.hub.deliver_messages(channel, target, epoch, first, bodies)
+        await asyncio.sleep(0)
         return handed
 
     async def read_history(self, channel_id: str, after: int | None) -> Stored:

@@ -213,8 +213,9 @@ def test_a_push_larger_than_the_limit_is_refused_with_413(start_push_server):
     assert "limit is 1000" in json.loads(refused.value.read())["error"]
 
 
-def test_sockets_beyond_the_cap_are_closed_with_1008(start_push_server):
-    server = start_push_server("--max-sockets-per-channel", "2")
+def test_sockets_beyond_a_channel_ids_cap_are_closed_with_1013(start_push_server):
+    """1013, which a Faces client retries (spec E8), never 1008, which would end it (E7)."""
+    server = start_push_server("--max-sockets-per-channel-id", "2")
     channel = server.channel()
 
     async def scenario() -> None:
@@ -223,7 +224,10 @@ def test_sockets_beyond_the_cap_are_closed_with_1008(start_push_server):
             await asyncio.to_thread(wait_until, lambda: channel.sockets() == 2)
             extra = await session.ws_connect(ws_url(server, channel.path))
             message = await receive(extra)
-            assert (message.data, message.extra) == (1008, "Too many sockets on this channel")
+            assert (message.data, message.extra) == (
+                1013,
+                "Try Again Later: too many sockets on this channelId",
+            )
             assert channel.push("still here") == 2
             assert all(not socket.closed for socket in kept)
 
