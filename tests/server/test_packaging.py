@@ -70,12 +70,12 @@ def test_every_option_of_every_command_says_what_it_does():
             if isinstance(action, argparse._SubParsersAction):
                 commands = {a.dest: a.help for a in action._choices_actions}
                 assert sorted(commands) == ["bundle", "serve"] and all(commands.values())
-            elif action.help != argparse.SUPPRESS:  # --worker, --bundle-dir: the workers'
+            elif action.help != argparse.SUPPRESS:  # the workers' options; an old name
                 name = "%s %s" % (parser.prog, "/".join(action.option_strings) or action.dest)
                 assert action.help and action.help.strip(), name + " has no help"
                 seen.add(name)
     # Both commands were walked, with their options.
-    assert {"pypush serve --heartbeat", "pypush serve --max-sockets-per-channel"} <= seen
+    assert {"pypush serve --heartbeat", "pypush serve --max-sockets-per-channel-id"} <= seen
     assert {"pypush bundle directory", "pypush bundle --jar", "pypush --version"} <= seen
 
 
