@@ -320,6 +320,8 @@ class Hub:
         for body in bodies:
             check_text_frame(body, "the message")
             encoded.append(body.encode("utf-8"))
+        if not encoded:  # no messages: nothing to publish, nobody to tell
+            return 0
         return await self.broker.publish_messages(channel, channel_id, encoded)
 
     async def send_frames(
@@ -332,6 +334,8 @@ class Hub:
         history: a test tool for frames that are not push messages.
         """
         frames = [Frame.of(frame) for frame in frames]
+        if not frames:  # no frames: no push (a bus entry of none is one no reader can use)
+            return 0
         return await self.broker.publish(channel, channel_id, frames)
 
     async def accepts(self, channel: str, channel_id: str) -> bool:

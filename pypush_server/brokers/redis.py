@@ -193,6 +193,29 @@ def shown_url(url: str) -> str:
     return str(parsed.with_password("***")) if parsed.password else url
 
 
+def _split(data: bytes, lengths: bytes) -> list[bytes]:
+    """``data`` cut at the comma-separated ``lengths``, which must cover it exactly."""
+    pieces, offset = [], 0
+    for length in filter(None, lengths.decode().split(",")):
+        end = offset + int(length)
+        if not offset <= end <= len(data):
+            raise ValueError("lengths %s for %d bytes" % (lengths.decode(), len(data)))
+        pieces.append(data[offset:end])
+        offset = end
+    if offset != len(data):
+        raise ValueError("lengths %s for %d bytes" % (lengths.decode(), len(data)))
+    return pieces
+
+
+def _shown_fields(fields: dict) -> str:
+    """A bus entry's fields for the log: short values as they are, long ones cut."""
+    shown = []
+    for name, value in fields.items():
+        cut = value if len(value) <= 40 else value[:40] + b"..."
+        shown.append("%s=%r" % (name.decode(errors="replace"), cut))
+    return ", ".join(shown)
+
+
 def _id(entry_id: bytes | str) -> tuple[int, int]:
     text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
     ms, _, seq = text.partition("-")
@@ -243,6 +266,19 @@ class RedisBroker:
             asyncio.ensure_future(self._read_bus(last)),
             asyncio.ensure_future(self._keep_counts()),
         ]
+        for task in self._tasks:
+            task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task) -> None:
+        """A loop that ends before stop() is a process that no longer delivers: say so."""
+        if self._stopping or task.cancelled():
+            return
+        exc = task.exception()
+        log.error(
+            "a Redis loop of this process ended (%r): it no longer delivers pushes",
+            task,
+            exc_info=exc,
+        )
 
     async def stop(self) -> None:
         # The loops also end by this flag: a cancellation can come back from redis-py as
@@ -306,6 +342,8 @@ class RedisBroker:
     # -- the bus ----------------------------------------------------------------------------
 
     async def publish(self, channel: str, channel_id: str | None, frames: list[Frame]) -> int:
+        if not frames:  # an entry of no frames is no push: none is written
+            return 0
         kinds = "".join("b" if frame.binary else "t" for frame in frames)
         lengths = ",".join(str(frame.size) for frame in frames)
         data = b"".join(frame.data for frame in frames)
@@ -390,35 +428,60 @@ class RedisBroker:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
                 continue
+            except Exception:  # anything else is said, and the reading goes on
+                log.exception("the bus reader failed; reading on in %g s", backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+                continue
             for _, entries in answer or ():
                 for entry_id, fields in entries:
                     last = entry_id.decode()
-                    self._dispatch(fields)
+                    self._dispatch_entry(last, fields)
+
+    def _dispatch_entry(self, entry_id: str, fields: dict) -> None:
+        """One entry to this process's hub; one it cannot read is logged and skipped.
+
+        Every process reads every entry: an entry that stopped the reader (written by
+        another version, by hand, or by a bug) would stop delivery in all of them at once.
+        """
+        try:
+            self._dispatch(fields)
+        except Exception as exc:
+            log.error(
+                "skipping bus entry %s, which this process cannot read (%s: %s): %s",
+                entry_id,
+                type(exc).__name__,
+                exc,
+                _shown_fields(fields),
+            )
 
     def _dispatch(self, fields: dict) -> None:
         kind = fields[b"t"]
         channel = fields[b"c"].decode()
         channel_id = fields[b"i"].decode() or None
         if kind == b"push":
-            frames, offset, data = [], 0, fields[b"d"]
-            lengths = fields[b"l"].decode().split(",")
-            for kind_of, length in zip(fields[b"k"].decode(), lengths, strict=True):
-                end = offset + int(length)
-                frames.append(Frame(data[offset:end], binary=kind_of == "b"))
-                offset = end
+            kinds = fields[b"k"].decode()
+            data = fields[b"d"]
+            frames = [
+                Frame(body, binary=kind_of == "b")
+                for kind_of, body in zip(kinds, _split(data, fields[b"l"]), strict=True)
+            ]
+            if not frames or set(kinds) - {"t", "b"}:
+                raise ValueError("frame kinds %r" % kinds)
             self.hub.deliver(channel, channel_id, frames)
         elif kind == b"messages":
-            bodies, offset, data = [], 0, fields[b"d"]
-            for length in filter(None, fields[b"l"].decode().split(",")):
-                end = offset + int(length)
-                bodies.append(data[offset:end])
-                offset = end
+            bodies = _split(fields[b"d"], fields[b"l"])
+            targets = []
             for target in fields[b"p"].decode().split(","):
                 target_id, epoch, first = target.split(" ")
-                self.hub.deliver_messages(channel, target_id, epoch, int(first), bodies)
+                targets.append((target_id, epoch, int(first)))
+            for target_id, epoch, first in targets:
+                self.hub.deliver_messages(channel, target_id, epoch, first, bodies)
         elif kind == b"expire":
             closed = self.hub.close_channel_id(channel_id, *CLOSE_EXPIRED)
             log.info("expired id %s…: closed %d sockets here", channel_id[:6], closed)
+        else:
+            raise ValueError("unknown kind %r" % kind)
 
     def _lost(self, exc: Exception) -> None:
         if self._lost_since is None:
