@@ -27,6 +27,7 @@ import struct
 import time
 from collections.abc import Callable, Iterable
 
+from pypush_server.brokers import check_idempotency_key
 from pypush_server.history import HistoryBounds, Position, Stored
 from pypush_server.logs import log, shown
 from pypush_server.messages import check_text_frame, encode_data
@@ -295,37 +296,75 @@ class Hub:
         """
         return await self.broker.expire(channel_id)
 
-    async def send(self, channel: str, message: object, channel_id: str | None = None) -> int:
+    async def send(
+        self,
+        channel: str,
+        message: object,
+        channel_id: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> int:
         """Push ``message`` (any JSON value) to the channel's sockets, or one channelId's.
 
         Returns how many sockets it was handed to. Never waits on a socket;
-        raises MessageError for what JSON cannot carry, and the broker's error
-        (with Redis) when the push could not be sent. The message takes the next
+        raises MessageError for what JSON cannot carry, BrokerUnavailable (with
+        Redis) when the push could not be sent, and OutcomeUnknown when it was sent
+        and no answer came (it may or may not be delivered). The message takes the next
         position of each channelId it goes to and stays in their history (H1).
+
+        ``idempotency_key`` (1 to 128 visible ASCII characters): a push sent again with
+        the key of one this channel had within 5 minutes (IDEMPOTENCY_SECONDS) is not
+        published again and answers as the first did; so a push retried after
+        OutcomeUnknown is delivered once. With Redis, every process agrees.
         """
-        return await self.send_encoded(channel, [encode_data(message)], channel_id)
+        return await self.send_encoded(
+            channel, [encode_data(message)], channel_id, idempotency_key=idempotency_key
+        )
 
     async def send_many(
-        self, channel: str, messages: Iterable[object], channel_id: str | None = None
+        self,
+        channel: str,
+        messages: Iterable[object],
+        channel_id: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
         """Push several messages, in order, in one go; the frames handed to sockets in all."""
-        return await self.send_encoded(channel, [encode_data(m) for m in messages], channel_id)
+        return await self.send_encoded(
+            channel,
+            [encode_data(m) for m in messages],
+            channel_id,
+            idempotency_key=idempotency_key,
+        )
 
     async def send_encoded(
-        self, channel: str, bodies: Iterable[str], channel_id: str | None = None
+        self,
+        channel: str,
+        bodies: Iterable[str],
+        channel_id: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
         """Push messages already JSON text (as :func:`~pypush_server.messages.encode_data`
         writes them), in order, each with its position and kept in history."""
+        check_idempotency_key(idempotency_key)
         encoded = []
         for body in bodies:
             check_text_frame(body, "the message")
             encoded.append(body.encode("utf-8"))
         if not encoded:  # no messages: nothing to publish, nobody to tell
             return 0
-        return await self.broker.publish_messages(channel, channel_id, encoded)
+        return await self.broker.publish_messages(
+            channel, channel_id, encoded, idempotency_key=idempotency_key
+        )
 
     async def send_frames(
-        self, channel: str, frames: Iterable["str | bytes | Frame"], channel_id: str | None = None
+        self,
+        channel: str,
+        frames: Iterable["str | bytes | Frame"],
+        channel_id: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
         """Send frames as they are (text, or bytes as binary frames), in order.
 
@@ -333,10 +372,13 @@ class Hub:
         handed to sockets in all for several. Such frames have no position and no
         history: a test tool for frames that are not push messages.
         """
+        check_idempotency_key(idempotency_key)
         frames = [Frame.of(frame) for frame in frames]
         if not frames:  # no frames: no push (a bus entry of none is one no reader can use)
             return 0
-        return await self.broker.publish(channel, channel_id, frames)
+        return await self.broker.publish(
+            channel, channel_id, frames, idempotency_key=idempotency_key
+        )
 
     async def accepts(self, channel: str, channel_id: str) -> bool:
         """Is ``channel_id`` a registered channelId of ``channel``?"""

@@ -16,13 +16,18 @@ Keys (``pypush`` is the prefix):
   expiring ``WORKER_TTL`` seconds after the process last refreshed it): who has which sockets,
   so a push can say how many sockets it went to, and a process killed with -9 stops counting
   by itself.
+- ``pypush:once:{channel}:{key}`` (string, expiring after ``IDEMPOTENCY_SECONDS``): the
+  answer of a push sent with an idempotency key, set by the script that published it.
 
 A push is one Lua script (append to the bus and count its sockets, in one round trip); every
 process, the sender too, delivers it from the bus, so all deliver pushes in the same order.
 A process that cannot reach Redis says so in its log once ("lost Redis"), keeps its sockets
 open, retries by itself, and says when it has Redis again; meanwhile a push through it
 fails with :class:`BrokerUnavailable` (503 over HTTP), and handshakes get 503 (the client
-retries). Redis must keep its data across a restart (AOF or RDB): the channelIds live there.
+retries). A push sent that gets no answer fails with :class:`OutcomeUnknown` (504): Redis
+may still run it, so it is never sent again by itself; a retry with the same idempotency
+key is published at most once. A bus entry a process cannot read is logged and skipped.
+Redis must keep its data across a restart (AOF or RDB): the channelIds live there.
 """
 
 import asyncio
@@ -37,8 +42,9 @@ import redis.exceptions
 import yarl
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
 
-from pypush_server.brokers import BrokerUnavailable
+from pypush_server.brokers import IDEMPOTENCY_SECONDS, BrokerUnavailable, OutcomeUnknown
 from pypush_server.history import Stored, new_epoch
 from pypush_server.hub import CLOSE_EXPIRED, Frame
 from pypush_server.logs import log
@@ -105,10 +111,35 @@ local function trim(hkey, held, now, max_n, max_b, max_age)
 end
 """
 
+
+def _once(body: str) -> str:
+    """A publishing script's body, run at most once per idempotency key (KEYS[1], if any).
+
+    The key is checked and set (SET NX, expiring after IDEMPOTENCY_SECONDS) in the script
+    that publishes, so every process agrees; a repeat answers the first's answer and
+    publishes nothing. The script answers ``{answer, 1 for a repeat, else 0}``.
+    """
+    return (
+        "local function publish()\n"
+        + body
+        + """
+end
+if #KEYS == 0 then return {publish(), 0} end
+local seen = redis.call('GET', KEYS[1])
+if seen then return {tonumber(seen), 1} end
+local answer = publish()
+redis.call('SET', KEYS[1], answer, 'NX', 'PX', %d)
+return {answer, 0}
+"""
+        % (IDEMPOTENCY_SECONDS * 1000)
+    )
+
+
 PUBLISH_MESSAGES = (
     _COUNT
     + _HISTORY
-    + """
+    + _once(
+        """
 local p, channel, cid = ARGV[1], ARGV[2], ARGV[3]
 local ids = ids_of(p, channel, cid)
 if cid ~= '' and #ids == 0 then return 0 end
@@ -150,11 +181,11 @@ if #positions > 0 then
 end
 return count(p, ids)
 """
+    )
 )
 
-PUBLISH = (
-    _COUNT
-    + """
+PUBLISH = _COUNT + _once(
+    """
 local p, channel, cid = ARGV[1], ARGV[2], ARGV[3]
 local ids = ids_of(p, channel, cid)
 if cid ~= '' and #ids == 0 then return 0 end
@@ -341,46 +372,116 @@ class RedisBroker:
 
     # -- the bus ----------------------------------------------------------------------------
 
-    async def publish(self, channel: str, channel_id: str | None, frames: list[Frame]) -> int:
+    async def publish(
+        self,
+        channel: str,
+        channel_id: str | None,
+        frames: list[Frame],
+        idempotency_key: str | None = None,
+    ) -> int:
         if not frames:  # an entry of no frames is no push: none is written
             return 0
         kinds = "".join("b" if frame.binary else "t" for frame in frames)
         lengths = ",".join(str(frame.size) for frame in frames)
         data = b"".join(frame.data for frame in frames)
-        sockets = await self._call(
-            "send the push",
-            self._publish(
-                args=[self.prefix, channel, channel_id or "", self._min_id(), kinds, lengths, data]
-            ),
+        sockets = await self._send_push(
+            self._publish,
+            channel,
+            idempotency_key,
+            [self.prefix, channel, channel_id or "", self._min_id(), kinds, lengths, data],
         )
         return sockets * len(frames)
 
     async def publish_messages(
-        self, channel: str, channel_id: str | None, bodies: list[bytes]
+        self,
+        channel: str,
+        channel_id: str | None,
+        bodies: list[bytes],
+        idempotency_key: str | None = None,
     ) -> int:
         """One Lua script: each channelId's stream gives the messages their offsets and keeps
         them, the bus carries them (once) with each channelId's positions, the sockets are
         counted."""
         bounds = self.hub.history
-        sockets = await self._call(
-            "send the push",
-            self._publish_messages(
-                args=[
-                    self.prefix,
-                    channel,
-                    channel_id or "",
-                    self._min_id(),
-                    int(time.time() * 1000),
-                    bounds.messages,
-                    bounds.bytes,
-                    int(bounds.seconds * 1000),
-                    uuid.uuid4().hex,
-                    ",".join(str(len(body)) for body in bodies),
-                    b"".join(bodies),
-                ]
-            ),
+        sockets = await self._send_push(
+            self._publish_messages,
+            channel,
+            idempotency_key,
+            [
+                self.prefix,
+                channel,
+                channel_id or "",
+                self._min_id(),
+                int(time.time() * 1000),
+                bounds.messages,
+                bounds.bytes,
+                int(bounds.seconds * 1000),
+                uuid.uuid4().hex,
+                ",".join(str(len(body)) for body in bodies),
+                b"".join(bodies),
+            ],
         )
         return sockets * len(bodies)
+
+    async def _send_push(
+        self, script: AsyncScript, channel: str, idempotency_key: str | None, args: list
+    ) -> int:
+        """A publishing script's answer (the sockets counted), run once per key if given."""
+        keys = [] if idempotency_key is None else [self._once_key(channel, idempotency_key)]
+        answer, repeated = await self._evaluate_once(script, keys, args)
+        if repeated:
+            log.info(
+                "push to %s with idempotency key %s: a repeat, not published again",
+                channel,
+                idempotency_key,
+            )
+        return answer
+
+    def _once_key(self, channel: str, idempotency_key: str) -> str:
+        return self._key("once:%s:%s" % (channel, idempotency_key))
+
+    async def _evaluate_once(self, script: AsyncScript, keys: list[str], args: list) -> list:
+        """Send a publishing script to Redis once, and say what is known when no answer comes.
+
+        Never sent again by the client by itself: redis-py sends a command again after a
+        read timeout, and Redis, stalled, may run both (two messages, two offsets). Redis
+        not reached before sending: BrokerUnavailable (not published). Sent, then no
+        answer: OutcomeUnknown (published, or not: a retry with the same idempotency key
+        publishes it at most once).
+        """
+        pool = self._redis.connection_pool
+        try:
+            connection = await pool.get_connection()
+        except REDIS_ERRORS as exc:
+            raise BrokerUnavailable(
+                "could not reach Redis at %s to send the push: %s" % (shown_url(self.url), exc)
+            ) from exc
+        answered = False
+        try:
+            answer = await self._evalsha(connection, script, keys, args)
+            answered = True
+            return answer
+        except REDIS_ERRORS as exc:
+            unknown = OutcomeUnknown(
+                "sent the push to Redis at %s and had no answer from Redis (%s): it may be "
+                "delivered or not; send it again with the same idempotency key to have it "
+                "delivered once" % (shown_url(self.url), exc)
+            )
+            log.warning("%s", unknown)
+            raise unknown from exc
+        finally:
+            if not answered:  # its answer may still come: the connection is not reused
+                await connection.disconnect(nowait=True)
+            await pool.release(connection)
+
+    @staticmethod
+    async def _evalsha(connection, script: AsyncScript, keys: list[str], args: list) -> list:
+        await connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        try:
+            return await connection.read_response()
+        except redis.exceptions.NoScriptError:  # Redis restarted: nothing ran; load it
+            await connection.send_command("EVAL", script.script, len(keys), *keys, *args)
+            return await connection.read_response()
 
     async def read_history(self, channel_id: str, after: int | None) -> Stored:
         """The channelId's position, and the messages its history holds after ``after``."""

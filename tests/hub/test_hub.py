@@ -13,6 +13,7 @@ import pytest
 from websockets.frames import Frame as WebsocketsFrame
 from websockets.frames import Opcode
 
+from pypush_server.brokers import IDEMPOTENCY_SECONDS
 from pypush_server.hub import CLOSE_FELL_BEHIND, Frame, Hub, Sink
 
 
@@ -258,3 +259,41 @@ def test_a_lone_surrogate_in_a_message_goes_out_as_its_json_escape(hub):
     _, sink = connect(hub, "news", channel_id)
     assert run(hub.send("news", ["\ud800", "é\udfff"])) == 1
     assert without_ids(sink.written) == ['{"data":["\\ud800","é\\udfff"]}']
+
+
+def test_a_push_sent_again_with_its_idempotency_key_answers_as_the_first_and_is_not_delivered(
+    hub, clock
+):
+    """Centrifugo's idempotency_key: per channel, for IDEMPOTENCY_SECONDS; a retried push
+    (its outcome unknown to the sender) is delivered once, under one offset (H1)."""
+    news, sports = run(hub.register("news")), run(hub.register("sports"))
+    (_, sink), (_, other) = connect(hub, "news", news), connect(hub, "sports", sports)
+    assert run(hub.send("news", "once", idempotency_key="k-1")) == 1
+    _, late = connect(hub, "news", news)
+    assert run(hub.send("news", "once", idempotency_key="k-1")) == 1  # the first's answer
+    assert run(hub.send_frames("news", ["raw"], idempotency_key="k-1")) == 1
+    assert run(hub.send_many("news", [1, 2], idempotency_key="k-1")) == 1
+    assert without_ids(sink.written) == ['{"data":"once"}'] and sink.written[0].endswith(':1"}')
+    assert late.written == []
+    assert run(hub.send("sports", "same key", idempotency_key="k-1")) == 1  # another channel
+    assert without_ids(other.written) == ['{"data":"same key"}']
+    clock.now += IDEMPOTENCY_SECONDS - 1
+    assert run(hub.send("news", "again", idempotency_key="k-1")) == 1  # still remembered
+    assert late.written == []
+    clock.now += 1
+    hub.tick()
+    assert run(hub.send("news", "again", idempotency_key="k-1")) == 2  # forgotten: a new push
+    assert without_ids(late.written) == ['{"data":"again"}']
+    assert run(hub.send("news", "no key")) == run(hub.send("news", "no key")) == 2
+    for bad in ["", "a b", "é", "x" * 129, 7]:
+        with pytest.raises(ValueError, match="idempotency key"):
+            run(hub.send("news", "x", idempotency_key=bad))
+
+
+def test_nothing_to_send_publishes_nothing(hub):
+    channel_id = run(hub.register("news"))
+    _, sink = connect(hub, "news", channel_id)
+    assert run(hub.send_frames("news", [])) == run(hub.send_many("news", [])) == 0
+    assert sink.written == []
+    assert run(hub.send("news", "next")) == 1
+    assert sink.written[0].endswith(':1"}')  # no offset taken by the empty push
