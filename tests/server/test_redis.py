@@ -367,3 +367,126 @@ def test_a_bus_entry_no_process_can_read_is_logged_and_skipped_by_every_process(
         log = server.log_path.read_text()
         for entry_id in bad:
             assert "skipping bus entry %s" % entry_id in log, log
+
+
+def test_every_process_agrees_on_an_idempotency_key(redis_server):
+    """The key is checked and set in the script that publishes: a push through one process
+    and its retry through another (at the same moment, too) are published once."""
+
+    async def scenario() -> None:
+        hubs = [Hub(RedisBroker(redis_server.url)) for _ in range(3)]
+        for hub in hubs:
+            await hub.start()
+        try:
+            channel_id = await hubs[0].register("news")
+            answers = await asyncio.gather(
+                *(hub.send("news", "once", idempotency_key="order-17") for hub in hubs * 5)
+            )
+            assert answers == [0] * 15
+            stored = await hubs[1].broker.read_history(channel_id, 0)
+            assert (stored.last, [body for _, body in stored.entries]) == (1, [b'"once"'])
+            assert await hubs[2].send("news", "other", idempotency_key="order-18") == 0
+            assert (await hubs[0].broker.read_history(channel_id, 0)).last == 2
+        finally:
+            for hub in hubs:
+                await hub.stop()
+
+    run(scenario())
+
+
+class LateReplies:
+    """A TCP proxy to a redis-server that, while ``hold`` lasts, holds Redis's replies: Redis
+    runs what it is sent at once, and its answers come late (a network that stalls one way)."""
+
+    def __init__(self, redis_port: int) -> None:
+        self.redis_port = redis_port
+        self.held_until = 0.0
+        self.port = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.done: asyncio.Event | None = None
+        ready = threading.Event()
+        self.thread = threading.Thread(target=asyncio.run, args=(self._serve(ready),))
+        self.thread.start()
+        assert ready.wait(10)
+
+    @property
+    def url(self) -> str:
+        return "redis://127.0.0.1:%d/0" % self.port
+
+    def hold(self, seconds: float) -> None:
+        self.held_until = time.monotonic() + seconds
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.done.set)
+        self.thread.join(10)
+
+    async def _serve(self, ready: threading.Event) -> None:
+        self.loop, self.done = asyncio.get_running_loop(), asyncio.Event()
+        server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self.port = server.sockets[0].getsockname()[1]
+        ready.set()
+        await self.done.wait()
+        server.close()
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+
+    async def _client(self, reader, writer) -> None:
+        redis_reader, redis_writer = await asyncio.open_connection("127.0.0.1", self.redis_port)
+        await asyncio.gather(
+            self._pipe(reader, redis_writer), self._pipe(redis_reader, writer, True)
+        )
+
+    async def _pipe(self, source, destination, held: bool = False) -> None:
+        try:
+            while data := await source.read(65536):
+                if held and (wait := self.held_until - time.monotonic()) > 0:
+                    await asyncio.sleep(wait)
+                destination.write(data)
+                await destination.drain()
+        except OSError:
+            pass
+        finally:
+            destination.close()
+
+
+def test_a_push_redis_ran_but_whose_answer_was_lost_is_delivered_once_when_retried(
+    redis_server, start_push_server
+):
+    """Redis ran the push; its answer came after the 5 s the server waits: 504, outcome
+    unknown (it was delivered after all), and the retry with the key answers as the first
+    did without publishing it again: one message, one offset."""
+    proxy = LateReplies(redis_server.port)
+    try:
+        server = start_push_server("--no-demo-clock", "--redis", proxy.url)
+        channel = server.channel()
+
+        async def scenario() -> list[str]:
+            async with aiohttp.ClientSession() as session:
+                socket = await session.ws_connect(ws_url(server, channel.path))
+                await asyncio.to_thread(channel.wait_for_sockets, 1)
+                assert await asyncio.to_thread(channel.push, "first") == 1  # scripts loaded
+                frames = [(await receive(socket)).data]
+                proxy.hold(7)
+                status, answer = await asyncio.to_thread(
+                    push_with_key, server, channel, "once", "k-9"
+                )
+                assert (status, answer["outcome"]) == (504, "unknown"), answer
+                frames.append((await receive(socket, 15)).data)  # Redis had run it
+                status, answer = await asyncio.to_thread(
+                    push_with_key, server, channel, "once", "k-9"
+                )
+                assert (status, answer) == (200, {"received": 1}), answer
+                with pytest.raises(TimeoutError):
+                    frames.append((await receive(socket, 1.5)).data)
+                return frames
+
+        frames = [json.loads(frame) for frame in run(scenario())]
+        assert [(f["data"], f["id"].split(":")[1]) for f in frames] == [
+            ("first", "1"),
+            ("once", "2"),
+        ]
+        assert "a repeat, not published again" in server.log_path.read_text()
+    finally:
+        proxy.stop()
