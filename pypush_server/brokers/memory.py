@@ -97,7 +97,9 @@ class MemoryBroker:
             return publish()
         answer = self.answers.get(channel, key)
         if answer is not None:
-            log.info("push to %s with idempotency key %s: a repeat, not published", channel, key)
+            log.info(
+                "push to %s with idempotency key %s: a repeat, not published again", channel, key
+            )
             return answer
         answer = publish()
         self.answers.remember(channel, key, answer)

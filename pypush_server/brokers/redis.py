@@ -549,7 +549,7 @@ class RedisBroker:
             self._dispatch(fields)
         except Exception as exc:
             log.error(
-                "skipping bus entry %s, which this process cannot read (%s: %s): %s",
+                "skipping bus entry %s, which this process cannot read or deliver (%s: %s): %s",
                 entry_id,
                 type(exc).__name__,
                 exc,
