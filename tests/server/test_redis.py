@@ -307,11 +307,13 @@ def test_a_push_redis_did_not_answer_is_unknown_and_its_retry_with_the_key_deliv
             assert answer["outcome"] == "unknown"
             assert "no answer from Redis" in answer["error"]
             await asyncio.to_thread(waiter.join)
-            for _ in range(2):
-                status, answer = await asyncio.to_thread(
-                    push_with_key, server, channel, "once", "k-1"
-                )
-                assert (status, answer) == (200, {"received": 1}), answer
+            # Whether Redis ran the first or not, the retries agree (its count of sockets may
+            # be 0: the sockets' counts expired while Redis slept).
+            answers = [
+                await asyncio.to_thread(push_with_key, server, channel, "once", "k-1")
+                for _ in range(2)
+            ]
+            assert answers[0] == answers[1] and answers[0][0] == 200, answers
             frames = [(await receive(socket)).data]
             with pytest.raises(TimeoutError):
                 frames.append((await receive(socket, 1.5)).data)
