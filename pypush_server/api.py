@@ -14,7 +14,7 @@ import json
 from aiohttp import web
 
 from pypush_server.aiohttp_app import PUSH_PATH, hub_key
-from pypush_server.brokers import BrokerUnavailable
+from pypush_server.brokers import BrokerUnavailable, OutcomeUnknown, check_idempotency_key
 from pypush_server.guard import config_key, json_error, limits_key
 from pypush_server.logs import log
 from pypush_server.messages import MessageError, TooDeep, encode_data, parse_json
@@ -154,19 +154,33 @@ async def channel_status(request: web.Request) -> web.Response:
     )
 
 
+def _idempotency_key(request: web.Request) -> str | None:
+    """The ``Idempotency-Key`` header: a push sent again with it is delivered once."""
+    key = request.headers.get("Idempotency-Key")
+    try:
+        check_idempotency_key(key)
+    except ValueError as exc:
+        raise json_error(web.HTTPBadRequest, str(exc)) from exc
+    return key
+
+
 @routes.post("/api/channels/{channel}/push")
 async def push_message(request: web.Request) -> web.Response:
     """The body (any JSON) is the message. ``?channelId=`` limits it to one URL;
     ``?raw=1`` sends the body as the frame itself, unchecked; ``?binary=1`` as a
     binary frame (both to try a client on frames that are not push messages, so with
-    no position and no history)."""
+    no position and no history). With an ``Idempotency-Key`` header, the same push sent
+    again within 5 minutes answers as the first did and is not delivered again."""
     channel = _channel_name(request)
     query = request.query
     hub = request.app[hub_key]
+    key = _idempotency_key(request)
     if query.get("binary") != "1" and query.get("raw") != "1":
         body = _encoded(await _json_body(request))
         _check_size(request, '{"data":%s}' % body)
-        received = await _bus(hub.send_encoded(channel, [body], query.get("channelId")))
+        received = await _bus(
+            hub.send_encoded(channel, [body], query.get("channelId"), idempotency_key=key)
+        )
         log.info("pushed %d bytes to %s: %d sockets", len(body), channel, received)
         return web.json_response({"received": received})
     if query.get("binary") == "1":
@@ -180,7 +194,9 @@ async def push_message(request: web.Request) -> web.Response:
                 "a raw text frame must be UTF-8 (%s); ?binary=1 sends bytes" % exc.reason,
             ) from exc
     _check_size(request, frame)
-    received = await _bus(hub.send_frames(channel, [frame], query.get("channelId")))
+    received = await _bus(
+        hub.send_frames(channel, [frame], query.get("channelId"), idempotency_key=key)
+    )
     log.info("pushed %d bytes to %s: %d sockets", len(frame), channel, received)
     return web.json_response({"received": received})
 
@@ -237,8 +253,15 @@ async def stats(request: web.Request) -> web.Response:
 
 
 async def _bus(call):
-    """The hub's answer, or 503 with the broker's own words when it cannot be reached."""
+    """The hub's answer; 503 with the broker's own words when it could not be reached (not
+    done); 504 with ``"outcome": "unknown"`` when a push was sent and no answer came (it
+    may be delivered: retry it with its Idempotency-Key, never without)."""
     try:
         return await call
     except BrokerUnavailable as exc:
         raise json_error(web.HTTPServiceUnavailable, str(exc)) from exc
+    except OutcomeUnknown as exc:
+        raise web.HTTPGatewayTimeout(
+            text=json.dumps({"error": str(exc), "outcome": "unknown"}),
+            content_type="application/json",
+        ) from exc

@@ -14,7 +14,9 @@ The server prints ``pypush serving on http://HOST:PORT/`` once it listens
 With ``--redis URL`` the process's hub keeps its registry and bus in Redis, so any
 number of processes are one push server; ``--workers N`` starts N such processes
 on one port (SO_REUSEPORT), writes the bundle once for all of them, starts
-another when one dies, and stops them all on Ctrl-C.
+another when one dies (again and again, with a growing delay, while it cannot
+start), hands them the secrets in their environment rather than on their command
+lines, and stops them all on Ctrl-C or SIGTERM.
 """
 
 import argparse
@@ -23,6 +25,7 @@ import errno
 import ipaddress
 import logging
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -116,57 +119,140 @@ async def _run(app, host: str, port: int, reuse_port: bool, ready_line: str) -> 
         await runner.cleanup()
 
 
-class Workers:
-    """N serve.py processes on one port over one Redis, kept at N until Ctrl-C."""
+WORKER_START_SECONDS = 60.0
+"""How long a worker may take to listen before it counts as one that did not start."""
+RETRY_FIRST_SECONDS = 0.5
+RETRY_MAX_SECONDS = 10.0
+"""A worker that cannot start (Redis away) is tried again after 0.5 s, 1 s, 2 s, … 10 s."""
 
-    def __init__(self, count: int, host: str, port: int, worker_argv: list[str]) -> None:
+
+class Workers:
+    """N serve.py processes on one port over one Redis, kept at N until Ctrl-C or SIGTERM.
+
+    A worker that dies is replaced at once; one that cannot start (Redis away, say) is
+    tried again with a growing delay, logged, while the others go on serving. The
+    supervisor never exits with a worker left behind: stopping (or any error) ends them all.
+    """
+
+    def __init__(
+        self,
+        count: int,
+        host: str,
+        port: int,
+        worker_argv: list[str],
+        environment: dict[str, str] | None = None,
+    ) -> None:
         self.count = count
         self.host = host
         self.port = port
         self.worker_argv = worker_argv
+        self.environment = environment
         self.processes: dict[int, subprocess.Popen] = {}  # worker number -> process
+        self.retry_at: dict[int, float] = {}  # worker number -> when to try it again
+        self.delays: dict[int, float] = {}  # worker number -> the last delay before a try
         self.stopping = False
 
-    def spawn(self, number: int) -> None:
+    def start(self, number: int) -> str | None:
+        """Start worker ``number`` and wait until it listens; None, or why it did not."""
         argv = [sys.executable, "-u", "-m", "pypush_server.cli", *self.worker_argv]
         if number != 1:
             argv.append("--no-demo-clock")  # one clock for the demo, not N
-        process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-        line = process.stdout.readline()
-        if "listening" not in line:
-            process.kill()
-            raise RuntimeError("worker %d did not start: %r" % (number, line))
-        self.processes[number] = process
-        log.info("worker %d is pid %d", number, process.pid)
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=self.environment)
+        self.processes[number] = process  # from now on, stopping ends it too
+        line = self._first_line(process)
+        if "listening" in line:
+            log.info("worker %d is pid %d", number, process.pid)
+            return None
+        del self.processes[number]
+        _end(process)
+        if line:
+            return "it said %r" % line.strip()
+        return "it exited with %s" % process.returncode
+
+    def _first_line(self, process: subprocess.Popen) -> str:
+        """The worker's first line of output; "" when it exits, takes too long, or the
+        supervisor is stopping (checked every 0.2 s: a signal never waits on a worker)."""
+        deadline = time.monotonic() + WORKER_START_SECONDS
+        while not self.stopping and time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stdout], [], [], 0.2)
+            if ready:
+                return process.stdout.readline()
+        return ""
 
     def run(self) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: setattr(self, "stopping", True))
-        for number in range(1, self.count + 1):
-            self.spawn(number)
-        log.info("%d workers on port %d", self.count, self.port)
-        print("pypush serving on http://%s:%d/" % (self.host, self.port), flush=True)
-        while not self.stopping:
-            time.sleep(0.2)
-            for number, process in list(self.processes.items()):
-                code = process.poll()
-                if code is not None and not self.stopping:
-                    log.warning(
-                        "worker %d (pid %d) exited with %s; starting another",
-                        number,
-                        process.pid,
-                        code,
+        try:
+            for number in range(1, self.count + 1):
+                problem = self.start(number)
+                if self.stopping:
+                    return 0
+                if problem is not None:  # at start-up: say so and stop, as one process does
+                    print(
+                        "serve.py: worker %d did not start: %s" % (number, problem), file=sys.stderr
                     )
-                    self.spawn(number)
+                    return 1
+            log.info("%d workers on port %d", self.count, self.port)
+            print("pypush serving on http://%s:%d/" % (self.host, self.port), flush=True)
+            while not self.stopping:
+                time.sleep(0.2)
+                self.keep()
+            return 0
+        finally:
+            self.stop_all()
+
+    def keep(self) -> None:
+        """Replace the workers that exited; try again those whose delay is over."""
+        for number in range(1, self.count + 1):
+            if self.stopping:
+                return
+            process = self.processes.get(number)
+            if process is not None:
+                code = process.poll()
+                if code is None:
+                    continue
+                log.warning(
+                    "worker %d (pid %d) exited with %s; starting another", number, process.pid, code
+                )
+                del self.processes[number]
+            elif time.monotonic() < self.retry_at.get(number, 0.0):
+                continue
+            problem = self.start(number)
+            if problem is None:
+                self.retry_at.pop(number, None)
+                self.delays.pop(number, None)
+            elif not self.stopping:
+                delay = min(self.delays.get(number, RETRY_FIRST_SECONDS / 2) * 2, RETRY_MAX_SECONDS)
+                self.delays[number] = delay
+                self.retry_at[number] = time.monotonic() + delay
+                log.warning(
+                    "worker %d could not start (%s); trying again in %g s", number, problem, delay
+                )
+
+    def stop_all(self) -> None:
+        """SIGTERM to every worker, then wait for each (15 s in all), killing any left."""
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
         for process in self.processes.values():
             try:
-                process.wait(15)
+                process.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
-        return 0
+                process.wait()
+
+
+def _end(process: subprocess.Popen) -> None:
+    """End a worker that did not start (it may still run: it took too long)."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    process.stdout.close()
 
 
 def _free_shared_port(host: str) -> socket.socket:
@@ -334,6 +420,7 @@ def pypush_parser() -> argparse.ArgumentParser:
             "serve",
             help="serve the demo, the bundle and the push endpoint (pypush serve --help)",
             description=serve_description("pypush bundle"),
+            allow_abbrev=False,
         )
     )
     add_bundle_options(
@@ -559,8 +646,9 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--redis",
         metavar="URL",
+        default=os.environ.get("PYPUSH_REDIS_URL"),
         help="keep channelIds and pushes in Redis (redis://HOST:PORT/DB), so that any "
-        "number of processes over it are one push server",
+        "number of processes over it are one push server (default: $PYPUSH_REDIS_URL)",
     )
     parser.add_argument(
         "--workers",
@@ -580,7 +668,11 @@ def parse_serve_args(
     from pypush_server.config import ServerConfig
 
     bundle_command = "pypush bundle" if prog == "pypush serve" else prog + " bundle"
-    parser = argparse.ArgumentParser(prog=prog, description=serve_description(bundle_command))
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=serve_description(bundle_command),
+        allow_abbrev=False,  # --workers hands its options on by name (_without)
+    )
     parser.add_argument("--version", action="version", version=version())
     add_serve_options(parser)
     args = parser.parse_args(argv)
@@ -666,9 +758,10 @@ def _run_workers(args, argv: list[str]) -> int:
             bundle = write_bundle(Path(folder), url_prefix="/pypush/")
             held = _free_shared_port(args.host) if args.port == 0 else None
             port = held.getsockname()[1] if held else args.port
-            worker_argv = [a for a in _without(argv, "--workers", "--port")]
+            # The secrets go in the workers' environment, not on their command lines.
+            worker_argv = _without(argv, "--workers", "--port", *SECRET_OPTIONS)
             worker_argv += ["--port", str(port), "--worker", "--bundle-dir", str(bundle)]
-            workers = Workers(args.workers, args.host, port, worker_argv)
+            workers = Workers(args.workers, args.host, port, worker_argv, _worker_environment(args))
             try:
                 return workers.run()
             finally:
@@ -677,6 +770,24 @@ def _run_workers(args, argv: list[str]) -> int:
     except BundleError as exc:
         print("serve.py: %s" % exc, file=sys.stderr)
         return 1
+
+
+SECRET_OPTIONS = {"--api-token": "PYPUSH_API_TOKEN", "--redis": "PYPUSH_REDIS_URL"}
+"""Options that may hold a secret (the Redis URL its password), and the variables that
+give them too: a command line is readable by every local user (ps, /proc/PID/cmdline), a
+process's environment only by its owner."""
+
+
+def _worker_environment(args: argparse.Namespace) -> dict[str, str]:
+    """The supervisor's environment, with the secrets as the supervisor has them."""
+    environment = dict(os.environ)
+    for option, variable in SECRET_OPTIONS.items():
+        value = getattr(args, option.lstrip("-").replace("-", "_"))
+        if value:
+            environment[variable] = value
+        else:  # as given ("--api-token ''": none), not as the environment had it
+            environment.pop(variable, None)
+    return environment
 
 
 def _without(argv: list[str], *options: str) -> list[str]:

@@ -27,6 +27,7 @@ import struct
 import time
 from collections.abc import Callable, Iterable
 
+from pypush_server.brokers import check_idempotency_key
 from pypush_server.history import HistoryBounds, Position, Stored
 from pypush_server.logs import log, shown
 from pypush_server.messages import MessageError, check_text_frame, encode_data
@@ -305,25 +306,55 @@ class Hub:
         """
         return await self.broker.expire(channel_id)
 
-    async def send(self, channel: str, message: object, channel_id: str | None = None) -> int:
+    async def send(
+        self,
+        channel: str,
+        message: object,
+        channel_id: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> int:
         """Push ``message`` (any JSON value) to the channel's sockets, or one channelId's.
 
         Returns how many sockets it was handed to. Never waits on a socket;
-        raises MessageError for what JSON cannot carry, and the broker's error
-        (with Redis) when the push could not be sent. The message takes the next
+        raises MessageError for what JSON cannot carry, BrokerUnavailable (with
+        Redis) when the push could not be sent, and OutcomeUnknown when it was sent
+        and no answer came (it may or may not be delivered). The message takes the next
         position of each channelId it goes to and stays in their history (H1).
+
+        ``idempotency_key`` (1 to 128 visible ASCII characters): a push sent again with
+        the key of one this channel had within 5 minutes (IDEMPOTENCY_SECONDS) is not
+        published again and answers as the first did; so a push retried after
+        OutcomeUnknown is delivered once. With Redis, every process agrees.
         """
-        return await self.send_encoded(channel, [encode_data(message)], channel_id)
+        return await self.send_encoded(
+            channel, [encode_data(message)], channel_id, idempotency_key=idempotency_key
+        )
 
     async def send_many(
-        self, channel: str, messages: Iterable[object], channel_id: str | None = None
+        self,
+        channel: str,
+        messages: Iterable[object],
+        channel_id: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
         """Push several messages, in order (in parts: :meth:`send_encoded`); the frames
         handed to sockets in all. Every message is checked before the first goes out."""
-        return await self.send_encoded(channel, [encode_data(m) for m in messages], channel_id)
+        return await self.send_encoded(
+            channel,
+            [encode_data(m) for m in messages],
+            channel_id,
+            idempotency_key=idempotency_key,
+        )
 
     async def send_encoded(
-        self, channel: str, bodies: Iterable[str], channel_id: str | None = None
+        self,
+        channel: str,
+        bodies: Iterable[str],
+        channel_id: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
         """Push messages already JSON text (as :func:`~pypush_server.messages.encode_data`
         writes them), in order, each with its position and kept in history.
@@ -333,10 +364,14 @@ class Hub:
         parts keep their order, and each part's messages take consecutive positions of
         each channelId; a push from elsewhere may come between two parts. A body that
         UTF-8 cannot carry (a lone surrogate) raises MessageError, a broker that fails
-        its error (BrokerUnavailable with Redis); after the first part, either says which
-        messages went out before it.
+        its error (BrokerUnavailable or OutcomeUnknown with Redis); after the first part,
+        either says which messages went out before it. With ``idempotency_key`` each
+        part is remembered under its own key (the key itself, then ``KEY/2``, ``KEY/3``
+        ...), so a push retried after a failure publishes only the parts that did not
+        go out.
         """
-        handed = sent = size = 0
+        check_idempotency_key(idempotency_key)
+        handed = sent = size = parts = 0
         part: list[bytes] = []
         previous, data = None, b""
         for body in bodies:
@@ -344,19 +379,29 @@ class Hub:
                 data = _encoded_body(body, sent + len(part) + 1, sent)
                 previous = body
             if part and (len(part) == SEND_PART_MESSAGES or size + len(data) > SEND_PART_BYTES):
-                handed += await self._publish_part(channel, channel_id, part, sent)
+                parts += 1
+                key = _part_key(idempotency_key, parts)
+                handed += await self._publish_part(channel, channel_id, part, sent, key)
                 sent, part, size = sent + len(part), [], 0
             part.append(data)
             size += len(data)
         if part:  # nothing to send publishes nothing
-            handed += await self._publish_part(channel, channel_id, part, sent)
+            key = _part_key(idempotency_key, parts + 1)
+            handed += await self._publish_part(channel, channel_id, part, sent, key)
         return handed
 
     async def _publish_part(
-        self, channel: str, channel_id: str | None, part: list[bytes], sent: int
+        self,
+        channel: str,
+        channel_id: str | None,
+        part: list[bytes],
+        sent: int,
+        idempotency_key: str | None,
     ) -> int:
         try:
-            return await self.broker.publish_messages(channel, channel_id, part)
+            return await self.broker.publish_messages(
+                channel, channel_id, part, idempotency_key=idempotency_key
+            )
         except ConnectionError as exc:
             if not sent:
                 raise
@@ -367,7 +412,12 @@ class Hub:
             ) from exc
 
     async def send_frames(
-        self, channel: str, frames: Iterable["str | bytes | Frame"], channel_id: str | None = None
+        self,
+        channel: str,
+        frames: Iterable["str | bytes | Frame"],
+        channel_id: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
         """Send frames as they are (text, or bytes as binary frames), in order.
 
@@ -375,8 +425,13 @@ class Hub:
         handed to sockets in all for several. Such frames have no position and no
         history: a test tool for frames that are not push messages.
         """
+        check_idempotency_key(idempotency_key)
         frames = [Frame.of(frame) for frame in frames]
-        return await self.broker.publish(channel, channel_id, frames)
+        if not frames:  # no frames: no push (a bus entry of none is one no reader can use)
+            return 0
+        return await self.broker.publish(
+            channel, channel_id, frames, idempotency_key=idempotency_key
+        )
 
     async def accepts(self, channel: str, channel_id: str) -> bool:
         """Is ``channel_id`` a registered channelId of ``channel``?"""
@@ -709,6 +764,11 @@ class Hub:
     def _count_sent(self, channel_id: str, count: int) -> None:
         if channel_id in self.sent:
             self.sent[channel_id] += count
+
+
+def _part_key(key: str | None, part: int) -> str | None:
+    """The idempotency key of a push's ``part`` (1, 2, ...): the key itself for the first."""
+    return key if key is None or part == 1 else "%s/%d" % (key, part)
 
 
 def _encoded_body(body: str, number: int, sent: int) -> bytes:

@@ -14,7 +14,7 @@ import pytest
 from websockets.frames import Frame as WebsocketsFrame
 from websockets.frames import Opcode
 
-from pypush_server.brokers import BrokerUnavailable
+from pypush_server.brokers import IDEMPOTENCY_SECONDS, BrokerUnavailable
 from pypush_server.brokers.memory import MemoryBroker
 from pypush_server.hub import (
     CLOSE_FELL_BEHIND,
@@ -283,11 +283,13 @@ class RecordingBroker(MemoryBroker):
     def __init__(self) -> None:
         super().__init__()
         self.parts: list[tuple[int, int]] = []  # (messages in the part, messages read)
+        self.keys: list[str | None] = []  # each part's idempotency key
         self.read = 0
 
-    async def publish_messages(self, channel, channel_id, bodies):
+    async def publish_messages(self, channel, channel_id, bodies, idempotency_key=None):
         self.parts.append((len(bodies), self.read))
-        return await super().publish_messages(channel, channel_id, bodies)
+        self.keys.append(idempotency_key)
+        return await super().publish_messages(channel, channel_id, bodies, idempotency_key)
 
 
 def test_many_messages_reach_the_broker_in_parts_read_as_they_go(clock):
@@ -324,10 +326,12 @@ def test_a_part_is_at_most_a_mebibyte_and_a_larger_message_a_part_of_its_own(clo
 class FailingBroker(RecordingBroker):
     """The in-memory broker, unreachable from its second part on (as Redis going away)."""
 
-    async def publish_messages(self, channel, channel_id, bodies):
-        if self.parts:
+    failing = True
+
+    async def publish_messages(self, channel, channel_id, bodies, idempotency_key=None):
+        if self.parts and self.failing:
             raise BrokerUnavailable("could not reach the broker to send the push")
-        return await super().publish_messages(channel, channel_id, bodies)
+        return await super().publish_messages(channel, channel_id, bodies, idempotency_key)
 
 
 def test_a_broker_failing_after_a_part_says_what_went_out_in_its_own_error(clock):
@@ -338,6 +342,22 @@ def test_a_broker_failing_after_a_part_says_what_went_out_in_its_own_error(clock
     with pytest.raises(BrokerUnavailable, match=expected):
         run(hub.send_many("news", range(2500)))
     assert len(sink.written) == 1000
+
+
+def test_a_push_of_many_parts_retried_with_its_key_publishes_only_the_parts_not_yet_out(clock):
+    """Each part of a push is remembered under its own key (the key, then KEY/2, KEY/3):
+    after a failure past the first part, the same push sent again with the same key
+    delivers every message once, in order."""
+    broker = FailingBroker()
+    hub = Hub(broker, clock=clock)
+    channel_id = run(hub.register("news"))
+    _, sink = connect(hub, "news", channel_id)
+    with pytest.raises(BrokerUnavailable):
+        run(hub.send_many("news", range(2500), idempotency_key="burst-1"))
+    broker.failing = False
+    run(hub.send_many("news", range(2500), idempotency_key="burst-1"))
+    assert [json.loads(frame)["data"] for frame in sink.written] == list(range(2500))
+    assert broker.keys == ["burst-1", "burst-1", "burst-1/2", "burst-1/3"]
 
 
 def test_a_message_utf8_cannot_carry_says_which_and_what_went_before(hub):
@@ -357,3 +377,41 @@ def test_a_lone_surrogate_in_a_message_goes_out_as_its_json_escape(hub):
     _, sink = connect(hub, "news", channel_id)
     assert run(hub.send("news", ["\ud800", "é\udfff"])) == 1
     assert without_ids(sink.written) == ['{"data":["\\ud800","é\\udfff"]}']
+
+
+def test_a_push_sent_again_with_its_idempotency_key_answers_as_the_first_and_is_not_delivered(
+    hub, clock
+):
+    """Centrifugo's idempotency_key: per channel, for IDEMPOTENCY_SECONDS; a retried push
+    (its outcome unknown to the sender) is delivered once, under one offset (H1)."""
+    news, sports = run(hub.register("news")), run(hub.register("sports"))
+    (_, sink), (_, other) = connect(hub, "news", news), connect(hub, "sports", sports)
+    assert run(hub.send("news", "once", idempotency_key="k-1")) == 1
+    _, late = connect(hub, "news", news)
+    assert run(hub.send("news", "once", idempotency_key="k-1")) == 1  # the first's answer
+    assert run(hub.send_frames("news", ["raw"], idempotency_key="k-1")) == 1
+    assert run(hub.send_many("news", [1, 2], idempotency_key="k-1")) == 1
+    assert without_ids(sink.written) == ['{"data":"once"}'] and sink.written[0].endswith(':1"}')
+    assert late.written == []
+    assert run(hub.send("sports", "same key", idempotency_key="k-1")) == 1  # another channel
+    assert without_ids(other.written) == ['{"data":"same key"}']
+    clock.now += IDEMPOTENCY_SECONDS - 1
+    assert run(hub.send("news", "again", idempotency_key="k-1")) == 1  # still remembered
+    assert late.written == []
+    clock.now += 1
+    hub.tick()
+    assert run(hub.send("news", "again", idempotency_key="k-1")) == 2  # forgotten: a new push
+    assert without_ids(late.written) == ['{"data":"again"}']
+    assert run(hub.send("news", "no key")) == run(hub.send("news", "no key")) == 2
+    for bad in ["", "a b", "é", "x" * 129, 7]:
+        with pytest.raises(ValueError, match="idempotency key"):
+            run(hub.send("news", "x", idempotency_key=bad))
+
+
+def test_nothing_to_send_publishes_nothing(hub):
+    channel_id = run(hub.register("news"))
+    _, sink = connect(hub, "news", channel_id)
+    assert run(hub.send_frames("news", [])) == run(hub.send_many("news", [])) == 0
+    assert sink.written == []
+    assert run(hub.send("news", "next")) == 1
+    assert sink.written[0].endswith(':1"}')  # no offset taken by the empty push

