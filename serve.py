@@ -9,8 +9,9 @@ same as ``pypush serve`` and ``pypush bundle``.
 """
 
 import sys
+from pathlib import Path
 
 from pypush_server.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:], prog=Path(sys.argv[0]).name))  # its help and errors name it

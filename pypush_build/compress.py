@@ -9,10 +9,21 @@ costs nothing per request: aiohttp's static files (what ``serve.py`` uses) send
 
 import gzip
 import hashlib
+import logging
 import os
 from pathlib import Path
 
-import brotli
+try:
+    import brotli
+except ImportError:  # a Python without it (the repository's serve.py under a plain python3)
+    brotli = None
+
+log = logging.getLogger("pypush.build")
+
+NO_BROTLI = (
+    "brotli is not installed: the bundle gets .gz copies but no .br ones "
+    "(pip install brotli, or run the set-up's .venv/bin/python)"
+)
 
 COMPRESSIBLE = (".js", ".mjs", ".json", ".wasm", ".css", ".html", ".txt", ".py", ".map", ".zip")
 """Suffixes worth compressing (a .zip only when stored, as the byte-compiled stdlib is:
@@ -65,16 +76,22 @@ def compress_tree(root: Path) -> list[Path]:
 
     Copies that would not be meaningfully smaller are not written (a server then
     sends the file as it is), and stale copies of a file that changed are replaced.
+    Without the brotli module only the ``.gz`` copies are written (and ``.br`` ones left
+    from an earlier build are removed, as they may be stale), and a warning says so:
+    servers then send gzip, which every browser accepts.
     """
+    kinds = ((".br", _brotli if brotli is not None else None), (".gz", _gzip))
+    if brotli is None:
+        log.warning(NO_BROTLI)
     written = []
     for path in sorted(Path(root).rglob("*")):
         if not path.is_file() or path.suffix not in COMPRESSIBLE:
             continue
         data = path.read_bytes()
-        for suffix, compressed in ((".br", _brotli), (".gz", _gzip)):
+        for suffix, compressed in kinds:
             target = path.with_name(path.name + suffix)
-            packed = _cached(data, suffix[1:], compressed)
-            if len(packed) <= len(data) * (1 - MIN_SAVING):
+            packed = _cached(data, suffix[1:], compressed) if compressed else None
+            if packed is not None and len(packed) <= len(data) * (1 - MIN_SAVING):
                 target.write_bytes(packed)
                 written.append(target)
             elif target.exists():

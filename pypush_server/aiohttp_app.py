@@ -47,6 +47,7 @@ class AiohttpSink(Sink):
         self.connection: Connection | None = None
         self._writer: asyncio.Future | None = None
         self._closer: asyncio.Future | None = None
+        self.closed_with: int | None = None  # the code this side closed the socket with
         self.vanished = False
 
     def vanish(self) -> None:
@@ -90,6 +91,7 @@ class AiohttpSink(Sink):
 
     def close(self, code: int, reason: str) -> None:
         if self._closer is None:
+            self.closed_with = code
             self._closer = asyncio.ensure_future(self._close(code, reason))
 
     async def _close(self, code: int, reason: str) -> None:
@@ -104,6 +106,16 @@ class AiohttpSink(Sink):
 
     def abort(self) -> None:
         self.transport.abort()
+
+
+def closed_by(sink: AiohttpSink) -> str:
+    """The code that ended a socket, for the log. When the server closed it (shutdown: 1001,
+    expiry, a slow client, a fault), that code: ``ws.close_code`` is then only the client's
+    answering close frame (aiohttp's client answers 1000 to anything). Otherwise the
+    client's code, or what aiohttp makes of a connection that went away."""
+    if sink.closed_with is not None:
+        return "%d from the server" % sink.closed_with
+    return str(sink.ws.close_code)
 
 
 class NoFaults:
@@ -216,7 +228,7 @@ class PushEndpoint:
         sink = AiohttpSink(ws, request.transport)
         connection = hub.connect(channel, channel_id, sink, request.remote, resume=resume)
         if connection is None:
-            log.info("refused %s on %s: channel full", request.remote, channel)
+            log.info("refused %s on %s: channelId at its cap of sockets", request.remote, channel)
             await ws.close(code=CLOSE_TOO_MANY[0], message=CLOSE_TOO_MANY[1].encode())
             return ws
         sink.connection = connection
@@ -234,7 +246,7 @@ class PushEndpoint:
             await self._read_until_closed(ws, channel, connection)
         finally:
             hub.disconnect(connection)
-            log.info("disconnected socket %d from %s (%s)", connection.id, channel, ws.close_code)
+            log.info("disconnected socket %d from %s (%s)", connection.id, channel, closed_by(sink))
         return ws
 
     async def _read_until_closed(self, ws, channel: str, connection: Connection) -> None:

@@ -8,15 +8,16 @@ Who may call it (loopback or the API token, no page of another origin, JSON
 bodies only) is decided before a request gets here, by :mod:`pypush_server.guard`.
 """
 
+import itertools
 import json
 
 from aiohttp import web
 
 from pypush_server.aiohttp_app import PUSH_PATH, hub_key
-from pypush_server.brokers import BrokerUnavailable
+from pypush_server.brokers import BrokerUnavailable, OutcomeUnknown, check_idempotency_key
 from pypush_server.guard import config_key, json_error, limits_key
 from pypush_server.logs import log
-from pypush_server.messages import MessageError, encode_data, parse_json
+from pypush_server.messages import MessageError, TooDeep, encode_data, parse_json
 from pypush_server.rules import close_problem, valid_channel_name
 
 routes = web.RouteTableDef()
@@ -29,8 +30,17 @@ def push_url(request: web.Request, channel: str, channel_id: str) -> str:
 
 
 async def _json_body(request: web.Request) -> object:
+    """The body as JSON, or 400 saying why not. JSON is UTF-8 (RFC 8259 8.1, which defines
+    no charset parameter for application/json): a ``charset`` the client names is ignored,
+    so that no name of an unknown encoding reaches a decoder."""
     try:
-        return parse_json(await request.text())
+        return parse_json((await request.read()).decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise json_error(
+            web.HTTPBadRequest, "the body is not UTF-8, as JSON is: %s" % exc.reason
+        ) from exc
+    except TooDeep as exc:
+        raise json_error(web.HTTPBadRequest, "the body cannot be read: %s" % exc) from exc
     except MessageError as exc:
         raise json_error(web.HTTPBadRequest, "the body is not standard JSON: %s" % exc) from exc
     except ValueError as exc:
@@ -89,6 +99,24 @@ def _check_size(request: web.Request, frame: str | bytes) -> None:
         )
 
 
+def _check_burst_size(request: web.Request, count: int, frame_bytes: int) -> None:
+    """A burst's frames in all (count x the frame, positions aside) within max_burst_bytes."""
+    limit = request.app[config_key].max_burst_bytes
+    size = count * frame_bytes
+    if size > limit:
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=limit,
+            actual_size=size,
+            text=json.dumps(
+                {
+                    "error": "the burst is %d bytes (%d frames of %d bytes); the limit is %d "
+                    "bytes (--max-burst-bytes)" % (size, count, frame_bytes, limit)
+                }
+            ),
+            content_type="application/json",
+        )
+
+
 # -- channels ---------------------------------------------------------------------------
 
 
@@ -126,19 +154,33 @@ async def channel_status(request: web.Request) -> web.Response:
     )
 
 
+def _idempotency_key(request: web.Request) -> str | None:
+    """The ``Idempotency-Key`` header: a push sent again with it is delivered once."""
+    key = request.headers.get("Idempotency-Key")
+    try:
+        check_idempotency_key(key)
+    except ValueError as exc:
+        raise json_error(web.HTTPBadRequest, str(exc)) from exc
+    return key
+
+
 @routes.post("/api/channels/{channel}/push")
 async def push_message(request: web.Request) -> web.Response:
     """The body (any JSON) is the message. ``?channelId=`` limits it to one URL;
     ``?raw=1`` sends the body as the frame itself, unchecked; ``?binary=1`` as a
     binary frame (both to try a client on frames that are not push messages, so with
-    no position and no history)."""
+    no position and no history). With an ``Idempotency-Key`` header, the same push sent
+    again within 5 minutes answers as the first did and is not delivered again."""
     channel = _channel_name(request)
     query = request.query
     hub = request.app[hub_key]
+    key = _idempotency_key(request)
     if query.get("binary") != "1" and query.get("raw") != "1":
         body = _encoded(await _json_body(request))
         _check_size(request, '{"data":%s}' % body)
-        received = await _bus(hub.send_encoded(channel, [body], query.get("channelId")))
+        received = await _bus(
+            hub.send_encoded(channel, [body], query.get("channelId"), idempotency_key=key)
+        )
         log.info("pushed %d bytes to %s: %d sockets", len(body), channel, received)
         return web.json_response({"received": received})
     if query.get("binary") == "1":
@@ -152,7 +194,9 @@ async def push_message(request: web.Request) -> web.Response:
                 "a raw text frame must be UTF-8 (%s); ?binary=1 sends bytes" % exc.reason,
             ) from exc
     _check_size(request, frame)
-    received = await _bus(hub.send_frames(channel, [frame], query.get("channelId")))
+    received = await _bus(
+        hub.send_frames(channel, [frame], query.get("channelId"), idempotency_key=key)
+    )
     log.info("pushed %d bytes to %s: %d sockets", len(frame), channel, received)
     return web.json_response({"received": received})
 
@@ -160,7 +204,9 @@ async def push_message(request: web.Request) -> web.Response:
 @routes.post("/api/channels/{channel}/burst")
 async def push_burst(request: web.Request) -> web.Response:
     """``{"count": N, "message": M}`` pushes M N times; ``{"count": N, "numbered": true}``
-    pushes the numbers ``start``…``start+N-1``. As fast as the server can."""
+    pushes the numbers ``start``…``start+N-1``. As fast as the server can, within
+    ``max_burst_bytes`` in all (413 beyond), and built as it goes out: the hub takes the
+    messages part by part (:data:`pypush_server.hub.SEND_PART_MESSAGES`)."""
     channel = _channel_name(request)
     body = await _object_body(request)
     count, start = body.get("count"), body.get("start", 0)
@@ -170,11 +216,15 @@ async def push_burst(request: web.Request) -> web.Response:
     if type(start) is not int:
         raise json_error(web.HTTPBadRequest, '"start" must be a whole number')
     if _flag(body, "numbered"):
-        bodies = [str(n) for n in range(start, start + count)]
+        widest = max(len(str(start)), len(str(start + count - 1)))
+        _check_burst_size(request, count, len('{"data":}') + widest)
+        bodies = (str(n) for n in range(start, start + count))
     else:
         message = _encoded(body.get("message"))
-        _check_size(request, '{"data":%s}' % message)
-        bodies = [message] * count
+        frame = '{"data":%s}' % message
+        _check_size(request, frame)
+        _check_burst_size(request, count, len(frame.encode()))
+        bodies = itertools.repeat(message, count)
     delivered = await _bus(
         request.app[hub_key].send_encoded(channel, bodies, request.query.get("channelId"))
     )
@@ -203,8 +253,15 @@ async def stats(request: web.Request) -> web.Response:
 
 
 async def _bus(call):
-    """The hub's answer, or 503 with the broker's own words when it cannot be reached."""
+    """The hub's answer; 503 with the broker's own words when it could not be reached (not
+    done); 504 with ``"outcome": "unknown"`` when a push was sent and no answer came (it
+    may be delivered: retry it with its Idempotency-Key, never without)."""
     try:
         return await call
     except BrokerUnavailable as exc:
         raise json_error(web.HTTPServiceUnavailable, str(exc)) from exc
+    except OutcomeUnknown as exc:
+        raise web.HTTPGatewayTimeout(
+            text=json.dumps({"error": str(exc), "outcome": "unknown"}),
+            content_type="application/json",
+        ) from exc

@@ -129,7 +129,9 @@ class PushEndpoint:
         sink = AsgiSink(send)
         connection = hub.connect(channel, channel_id, sink, peer, resume=resume)
         if connection is None:
-            await send({"type": "websocket.close", "code": 1008, "reason": CLOSE_TOO_MANY[1]})
+            log.info("refused %s on %s: channelId at its cap of sockets", peer, channel)
+            code, reason = CLOSE_TOO_MANY  # 1013: the client retries (spec E8)
+            await send({"type": "websocket.close", "code": code, "reason": reason})
             return
         sink.connection = connection
         self._start_ticker()
@@ -171,7 +173,11 @@ class PushEndpoint:
         origin = headers.get("origin")
         if origin is None or origin in self.allowed_origins or "*" in self.allowed_origins:
             return True
-        return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
+        try:
+            netloc = urlsplit(origin).netloc
+        except ValueError:  # no URL ("http://[" has an unclosed IPv6 address): no page's
+            return False
+        return netloc.lower() == headers.get("host", "").lower()
 
     async def _not_found(self, scope, send) -> None:
         if scope["type"] == "http":

@@ -14,26 +14,31 @@ The server prints ``pypush serving on http://HOST:PORT/`` once it listens
 With ``--redis URL`` the process's hub keeps its registry and bus in Redis, so any
 number of processes are one push server; ``--workers N`` starts N such processes
 on one port (SO_REUSEPORT), writes the bundle once for all of them, starts
-another when one dies, and stops them all on Ctrl-C.
+another when one dies (again and again, with a growing delay, while it cannot
+start), hands them the secrets in their environment rather than on their command
+lines, and stops them all on Ctrl-C or SIGTERM.
 """
 
 import argparse
 import asyncio
+import errno
 import ipaddress
 import logging
 import os
+import select
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pypush_build.bundle import BundleError, write_bundle
 
-if TYPE_CHECKING:  # imported when needed: `serve.py bundle` needs only the standard library
+if TYPE_CHECKING:  # imported when needed: `serve.py bundle` needs neither aiohttp nor redis
     from pypush_server.config import ServerConfig
 
 log = logging.getLogger("pypush.server")
@@ -50,7 +55,7 @@ async def serve(
     ready_line: str = "pypush serving on http://%s:%d/",
     faces_jar: Path | None = None,
 ) -> None:
-    # Imported here so that `serve.py bundle` needs nothing beyond the standard library.
+    # Imported here so that `serve.py bundle` needs neither aiohttp nor redis.
     from pypush_server.hub import Hub
     from pypush_server.server_app import make_app
 
@@ -63,7 +68,7 @@ async def serve(
         broker,
         max_queue_bytes=config.send_queue_bytes,
         max_queue_seconds=config.send_queue_seconds,
-        max_sockets_per_channel=config.max_sockets_per_channel,
+        max_sockets_per_channel_id=config.max_sockets_per_channel_id,
         history=config.history,
         heartbeat_seconds=config.client_heartbeat,
     )
@@ -78,6 +83,11 @@ async def serve(
         await _run(app, host, port, reuse_port, ready_line)
 
 
+class ListenError(Exception):
+    """The server cannot listen where it was told to (the port is taken, say): one line for
+    the operator, as an unreachable --redis is, not a traceback."""
+
+
 async def _run(app, host: str, port: int, reuse_port: bool, ready_line: str) -> None:
     from aiohttp import web
 
@@ -89,7 +99,14 @@ async def _run(app, host: str, port: int, reuse_port: bool, ready_line: str) -> 
     runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
     await runner.setup()
     listener.runner = runner
-    actual_port = await listener.start()
+    try:
+        actual_port = await listener.start()
+    except OSError as exc:
+        await runner.cleanup()
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            reason += " (another process has it; --port 0 picks a free port)"
+        raise ListenError("cannot listen on %s:%d: %s" % (host, port, reason)) from exc
     print(ready_line % (host, actual_port), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -102,57 +119,140 @@ async def _run(app, host: str, port: int, reuse_port: bool, ready_line: str) -> 
         await runner.cleanup()
 
 
-class Workers:
-    """N serve.py processes on one port over one Redis, kept at N until Ctrl-C."""
+WORKER_START_SECONDS = 60.0
+"""How long a worker may take to listen before it counts as one that did not start."""
+RETRY_FIRST_SECONDS = 0.5
+RETRY_MAX_SECONDS = 10.0
+"""A worker that cannot start (Redis away) is tried again after 0.5 s, 1 s, 2 s, … 10 s."""
 
-    def __init__(self, count: int, host: str, port: int, worker_argv: list[str]) -> None:
+
+class Workers:
+    """N serve.py processes on one port over one Redis, kept at N until Ctrl-C or SIGTERM.
+
+    A worker that dies is replaced at once; one that cannot start (Redis away, say) is
+    tried again with a growing delay, logged, while the others go on serving. The
+    supervisor never exits with a worker left behind: stopping (or any error) ends them all.
+    """
+
+    def __init__(
+        self,
+        count: int,
+        host: str,
+        port: int,
+        worker_argv: list[str],
+        environment: dict[str, str] | None = None,
+    ) -> None:
         self.count = count
         self.host = host
         self.port = port
         self.worker_argv = worker_argv
+        self.environment = environment
         self.processes: dict[int, subprocess.Popen] = {}  # worker number -> process
+        self.retry_at: dict[int, float] = {}  # worker number -> when to try it again
+        self.delays: dict[int, float] = {}  # worker number -> the last delay before a try
         self.stopping = False
 
-    def spawn(self, number: int) -> None:
+    def start(self, number: int) -> str | None:
+        """Start worker ``number`` and wait until it listens; None, or why it did not."""
         argv = [sys.executable, "-u", "-m", "pypush_server.cli", *self.worker_argv]
         if number != 1:
             argv.append("--no-demo-clock")  # one clock for the demo, not N
-        process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-        line = process.stdout.readline()
-        if "listening" not in line:
-            process.kill()
-            raise RuntimeError("worker %d did not start: %r" % (number, line))
-        self.processes[number] = process
-        log.info("worker %d is pid %d", number, process.pid)
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=self.environment)
+        self.processes[number] = process  # from now on, stopping ends it too
+        line = self._first_line(process)
+        if "listening" in line:
+            log.info("worker %d is pid %d", number, process.pid)
+            return None
+        del self.processes[number]
+        _end(process)
+        if line:
+            return "it said %r" % line.strip()
+        return "it exited with %s" % process.returncode
+
+    def _first_line(self, process: subprocess.Popen) -> str:
+        """The worker's first line of output; "" when it exits, takes too long, or the
+        supervisor is stopping (checked every 0.2 s: a signal never waits on a worker)."""
+        deadline = time.monotonic() + WORKER_START_SECONDS
+        while not self.stopping and time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stdout], [], [], 0.2)
+            if ready:
+                return process.stdout.readline()
+        return ""
 
     def run(self) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: setattr(self, "stopping", True))
-        for number in range(1, self.count + 1):
-            self.spawn(number)
-        log.info("%d workers on port %d", self.count, self.port)
-        print("pypush serving on http://%s:%d/" % (self.host, self.port), flush=True)
-        while not self.stopping:
-            time.sleep(0.2)
-            for number, process in list(self.processes.items()):
-                code = process.poll()
-                if code is not None and not self.stopping:
-                    log.warning(
-                        "worker %d (pid %d) exited with %s; starting another",
-                        number,
-                        process.pid,
-                        code,
+        try:
+            for number in range(1, self.count + 1):
+                problem = self.start(number)
+                if self.stopping:
+                    return 0
+                if problem is not None:  # at start-up: say so and stop, as one process does
+                    print(
+                        "serve.py: worker %d did not start: %s" % (number, problem), file=sys.stderr
                     )
-                    self.spawn(number)
+                    return 1
+            log.info("%d workers on port %d", self.count, self.port)
+            print("pypush serving on http://%s:%d/" % (self.host, self.port), flush=True)
+            while not self.stopping:
+                time.sleep(0.2)
+                self.keep()
+            return 0
+        finally:
+            self.stop_all()
+
+    def keep(self) -> None:
+        """Replace the workers that exited; try again those whose delay is over."""
+        for number in range(1, self.count + 1):
+            if self.stopping:
+                return
+            process = self.processes.get(number)
+            if process is not None:
+                code = process.poll()
+                if code is None:
+                    continue
+                log.warning(
+                    "worker %d (pid %d) exited with %s; starting another", number, process.pid, code
+                )
+                del self.processes[number]
+            elif time.monotonic() < self.retry_at.get(number, 0.0):
+                continue
+            problem = self.start(number)
+            if problem is None:
+                self.retry_at.pop(number, None)
+                self.delays.pop(number, None)
+            elif not self.stopping:
+                delay = min(self.delays.get(number, RETRY_FIRST_SECONDS / 2) * 2, RETRY_MAX_SECONDS)
+                self.delays[number] = delay
+                self.retry_at[number] = time.monotonic() + delay
+                log.warning(
+                    "worker %d could not start (%s); trying again in %g s", number, problem, delay
+                )
+
+    def stop_all(self) -> None:
+        """SIGTERM to every worker, then wait for each (15 s in all), killing any left."""
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
         for process in self.processes.values():
             try:
-                process.wait(15)
+                process.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
-        return 0
+                process.wait()
+
+
+def _end(process: subprocess.Popen) -> None:
+    """End a worker that did not start (it may still run: it took too long)."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    process.stdout.close()
 
 
 def _free_shared_port(host: str) -> socket.socket:
@@ -199,6 +299,19 @@ def _listens_on_loopback(host: str) -> bool:
     return is_ip_address(host) and ipaddress.ip_address(host).is_loopback
 
 
+class _Renamed(argparse.Action):
+    """An option under its old name: it still works, and the server says the new one at
+    start-up (``--max-sockets-per-channel`` is now ``--max-sockets-per-channel-id``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+        new = "--" + self.dest.replace("_", "-")
+        namespace.renamed = [
+            "%s is deprecated: it is %s now (a cap per channelId, not per channel)"
+            % (option_string, new)
+        ]
+
+
 def _trusts_loopback(args: argparse.Namespace) -> bool:
     """--trust-loopback as given; by default only for a server nothing else can reach
     (the demo's case): on loopback, with no token and no proxy in front."""
@@ -227,13 +340,34 @@ def _log_exposure(config) -> None:
         log.warning("fault injection is on (--faults): a test tool, not for production")
 
 
-def bundle_parser(prog: str = "serve.py bundle") -> argparse.ArgumentParser:
-    """The bundle command's options (the documentation renders them from here too)."""
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Write the static pypush bundle to DIR, or as a Faces resource jar.",
+BUNDLE_DESCRIPTION = "Write pypush's static bundle to DIR, or as a Faces resource jar."
+
+
+def serve_description(bundle_command: str) -> str:
+    """What the serve command does, naming the bundle command as the user runs it."""
+    return (
+        "Serve the pypush demo, the bundle (/pypush/) and the push endpoint, with the HTTP "
+        "API. `%s DIR` writes the static bundle instead." % bundle_command
     )
-    parser.add_argument("directory", type=Path, nargs="?", metavar="DIR")
+
+
+def version() -> str:
+    """pypush's version, from the installed package's metadata."""
+    try:
+        return "pypush " + metadata.version("pypush")
+    except metadata.PackageNotFoundError:  # a repository's serve.py run without installing
+        return "pypush (not installed: no package metadata)"
+
+
+def add_bundle_options(parser: argparse.ArgumentParser) -> None:
+    """The bundle command's arguments (``serve.py bundle``, ``pypush bundle``)."""
+    parser.add_argument(
+        "directory",
+        type=Path,
+        nargs="?",
+        metavar="DIR",
+        help="the folder to write the bundle to (faces-push.js and its v-HASH/ folder)",
+    )
     parser.add_argument(
         "--jar",
         type=Path,
@@ -247,6 +381,13 @@ def bundle_parser(prog: str = "serve.py bundle") -> argparse.ArgumentParser:
         help="the URL path the bundle is served under (e.g. /app/resources/pypush/), "
         "for its PyScript configurations; without it they suit pages in the bundle folder",
     )
+
+
+def bundle_parser(prog: str = "serve.py bundle") -> argparse.ArgumentParser:
+    """The bundle command's parser, as ``--help`` shows it (the documentation's command-line
+    reference is rendered from it too)."""
+    parser = argparse.ArgumentParser(prog=prog, description=BUNDLE_DESCRIPTION)
+    add_bundle_options(parser)
     return parser
 
 
@@ -272,35 +413,57 @@ def _bundle(argv: list[str], prog: str = "serve.py bundle") -> int:
     return 0
 
 
+def pypush_parser() -> argparse.ArgumentParser:
+    """The ``pypush`` command's parser: its two commands, each with every option it has."""
+    parser = argparse.ArgumentParser(
+        prog="pypush",
+        description="pypush's push server and bundle writer, from the installed wheel "
+        "(the repository's serve.py has the same commands).",
+    )
+    parser.add_argument("--version", action="version", version=version())
+    commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    add_serve_options(
+        commands.add_parser(
+            "serve",
+            help="serve the demo, the bundle and the push endpoint (pypush serve --help)",
+            description=serve_description("pypush bundle"),
+            allow_abbrev=False,
+        )
+    )
+    add_bundle_options(
+        commands.add_parser(
+            "bundle",
+            help="write the static bundle to DIR, or a Faces resource jar (pypush bundle --help)",
+            description=BUNDLE_DESCRIPTION,
+        )
+    )
+    return parser
+
+
 def pypush(argv: list[str] | None = None) -> int:
     """The ``pypush`` command an installed wheel has: serve.py's two commands, by name."""
     argv = sys.argv[1:] if argv is None else argv
-    usage = (
-        "usage: pypush serve [--host HOST] [--port PORT] [options]  (pypush serve --help)\n"
-        "       pypush bundle DIR [--url-prefix PATH] [--jar FILE]  (pypush bundle --help)\n"
-    )
     if argv[:1] == ["serve"]:
         return main(argv[1:], prog="pypush serve")
     if argv[:1] == ["bundle"]:
         return _bundle(argv[1:], prog="pypush bundle")
-    if argv[:1] in (["-h"], ["--help"]):
-        print(usage, end="")
-        return 0
-    print(usage + "pypush: say serve or bundle", file=sys.stderr)
+    parser = pypush_parser()
+    parser.parse_args(argv)  # --help, --version, or an unknown command: exits
+    parser.print_usage(sys.stderr)
+    print("pypush: say serve or bundle (pypush --help describes them)", file=sys.stderr)
     return 2
 
 
-def serve_parser(prog: str = "serve.py") -> argparse.ArgumentParser:
-    """serve.py's options (the documentation renders them from here too)."""
+def add_serve_options(parser: argparse.ArgumentParser) -> None:
+    """The serve command's options (``serve.py``, ``pypush serve``)."""
     from pypush_server.config import ServerConfig
 
     defaults = ServerConfig()
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Serve the pypush demo, bundle and push endpoint. "
-        "`serve.py bundle DIR` (`pypush bundle DIR`) writes the static bundle instead.",
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default: %(default)s; 0.0.0.0 for every IPv4 one)",
     )
-    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     parser.add_argument(
         "--static",
@@ -314,7 +477,8 @@ def serve_parser(prog: str = "serve.py") -> argparse.ArgumentParser:
         "--faces-jar",
         metavar="JAR",
         type=Path,
-        help="also serve JAR (pypush bundle --jar) as a Java Faces application at /faces-app/ "
+        help="also serve JAR (the bundle command's --jar) at /faces-app/ as a Java Faces "
+        "application "
         "serves it: resource URLs of both mappings, and the container's static files (tests)",
     )
     parser.add_argument(
@@ -337,6 +501,7 @@ def serve_parser(prog: str = "serve.py") -> argparse.ArgumentParser:
     parser.add_argument(
         "--api-token",
         default=os.environ.get("PYPUSH_API_TOKEN"),
+        metavar="TOKEN",
         help="let any client use /api/ with 'Authorization: Bearer TOKEN' "
         "(default: $PYPUSH_API_TOKEN)",
     )
@@ -358,6 +523,13 @@ def serve_parser(prog: str = "serve.py") -> argparse.ArgumentParser:
         "(x-forwarded, the default) or RFC 7239's Forwarded (forwarded)",
     )
     parser.add_argument(
+        "--proxy-host-header",
+        action="store_true",
+        help="believe the host the trusted proxies name (X-Forwarded-Host, or Forwarded's "
+        "host=): only if they always write it; by default the Host header they pass on is "
+        "the host",
+    )
+    parser.add_argument(
         "--trust-loopback",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -377,6 +549,14 @@ def serve_parser(prog: str = "serve.py") -> argparse.ArgumentParser:
         "--max-message-bytes and 64 KiB for the JSON around a message)",
     )
     parser.add_argument(
+        "--max-burst-bytes",
+        type=int,
+        default=defaults.max_burst_bytes,
+        metavar="N",
+        help="the most one burst request (POST /api/channels/{channel}/burst) may push: its "
+        "count times its frame's size; larger get 413 (default: %(default)s)",
+    )
+    parser.add_argument(
         "--max-handshakes-per-second",
         type=float,
         default=defaults.max_handshakes_per_second,
@@ -393,7 +573,21 @@ def serve_parser(prog: str = "serve.py") -> argparse.ArgumentParser:
         "(default: %(default)s; 0: no limit)",
     )
     parser.add_argument(
-        "--max-sockets-per-channel", type=int, default=defaults.max_sockets_per_channel
+        "--max-sockets-per-channel-id",
+        type=int,
+        default=defaults.max_sockets_per_channel_id,
+        metavar="N",
+        help="push sockets one channelId may have open (in each process); more are closed "
+        "with 1013, which Faces clients retry; the channel's other channelIds are not "
+        "concerned (default: %(default)s; 0: no limit)",
+    )
+    parser.add_argument(
+        "--max-sockets-per-channel",
+        dest="max_sockets_per_channel_id",
+        type=int,
+        default=argparse.SUPPRESS,
+        action=_Renamed,
+        help=argparse.SUPPRESS,  # its old name: it capped the whole channel
     )
     parser.add_argument(
         "--send-queue-bytes",
@@ -413,7 +607,9 @@ def serve_parser(prog: str = "serve.py") -> argparse.ArgumentParser:
         "--heartbeat",
         type=float,
         default=defaults.heartbeat,
-        help="seconds between WebSocket pings (0: none)",
+        metavar="SECONDS",
+        help="seconds between WebSocket pings, which keep proxies from closing an idle "
+        "socket; a page never sees them (default: %(default)s; 0: none)",
     )
     parser.add_argument(
         "--client-heartbeat",
@@ -457,8 +653,9 @@ def serve_parser(prog: str = "serve.py") -> argparse.ArgumentParser:
     parser.add_argument(
         "--redis",
         metavar="URL",
+        default=os.environ.get("PYPUSH_REDIS_URL"),
         help="keep channelIds and pushes in Redis (redis://HOST:PORT/DB), so that any "
-        "number of serve.py processes over it are one push server",
+        "number of processes over it are one push server (default: $PYPUSH_REDIS_URL)",
     )
     parser.add_argument(
         "--workers",
@@ -469,6 +666,19 @@ def serve_parser(prog: str = "serve.py") -> argparse.ArgumentParser:
     )
     parser.add_argument("--bundle-dir", type=Path, help=argparse.SUPPRESS)  # the workers'
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+
+
+def serve_parser(prog: str = "serve.py") -> argparse.ArgumentParser:
+    """The serve command's parser, as ``--help`` shows it (the documentation's command-line
+    reference is rendered from it too)."""
+    bundle_command = "pypush bundle" if prog == "pypush serve" else prog + " bundle"
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=serve_description(bundle_command),
+        allow_abbrev=False,  # --workers hands its options on by name (_without)
+    )
+    parser.add_argument("--version", action="version", version=version())
+    add_serve_options(parser)
     return parser
 
 
@@ -489,11 +699,13 @@ def parse_serve_args(
         trust_loopback=_trusts_loopback(args),
         trusted_proxies=tuple(args.trusted_proxy),
         proxy_headers=args.proxy_headers,
+        proxy_host_header=args.proxy_host_header,
         max_message_bytes=args.max_message_bytes,
         max_request_bytes=args.max_request_bytes,
+        max_burst_bytes=args.max_burst_bytes,
         max_handshakes_per_second=args.max_handshakes_per_second or None,
         max_sockets_per_address=args.max_sockets_per_address or None,
-        max_sockets_per_channel=args.max_sockets_per_channel or None,
+        max_sockets_per_channel_id=args.max_sockets_per_channel_id or None,
         send_queue_bytes=args.send_queue_bytes,
         send_queue_seconds=args.send_queue_seconds,
         heartbeat=args.heartbeat or None,
@@ -514,11 +726,14 @@ def parse_serve_args(
 
 
 def main(argv: list[str], prog: str = "serve.py") -> int:
+    """serve.py's commands, ``prog`` as the user ran it (its help and errors name it)."""
     if argv[:1] == ["bundle"]:
-        return _bundle(argv[1:])
+        return _bundle(argv[1:], prog=prog + " bundle")
     args, config = parse_serve_args(argv, prog)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     if not args.worker:
+        for renamed in getattr(args, "renamed", ()):
+            log.warning(renamed)
         _log_exposure(config)
     if args.workers > 1:
         return _run_workers(args, argv)
@@ -544,6 +759,9 @@ def main(argv: list[str], prog: str = "serve.py") -> int:
     except ConnectionError as exc:  # Redis unreachable at start-up
         print("%s: %s" % (prog, exc), file=sys.stderr)
         return 1
+    except ListenError as exc:
+        print("%s: %s" % (prog, exc), file=sys.stderr)
+        return 1
     return 0
 
 
@@ -554,9 +772,10 @@ def _run_workers(args, argv: list[str]) -> int:
             bundle = write_bundle(Path(folder), url_prefix="/pypush/")
             held = _free_shared_port(args.host) if args.port == 0 else None
             port = held.getsockname()[1] if held else args.port
-            worker_argv = [a for a in _without(argv, "--workers", "--port")]
+            # The secrets go in the workers' environment, not on their command lines.
+            worker_argv = _without(argv, "--workers", "--port", *SECRET_OPTIONS)
             worker_argv += ["--port", str(port), "--worker", "--bundle-dir", str(bundle)]
-            workers = Workers(args.workers, args.host, port, worker_argv)
+            workers = Workers(args.workers, args.host, port, worker_argv, _worker_environment(args))
             try:
                 return workers.run()
             finally:
@@ -565,6 +784,24 @@ def _run_workers(args, argv: list[str]) -> int:
     except BundleError as exc:
         print("serve.py: %s" % exc, file=sys.stderr)
         return 1
+
+
+SECRET_OPTIONS = {"--api-token": "PYPUSH_API_TOKEN", "--redis": "PYPUSH_REDIS_URL"}
+"""Options that may hold a secret (the Redis URL its password), and the variables that
+give them too: a command line is readable by every local user (ps, /proc/PID/cmdline), a
+process's environment only by its owner."""
+
+
+def _worker_environment(args: argparse.Namespace) -> dict[str, str]:
+    """The supervisor's environment, with the secrets as the supervisor has them."""
+    environment = dict(os.environ)
+    for option, variable in SECRET_OPTIONS.items():
+        value = getattr(args, option.lstrip("-").replace("-", "_"))
+        if value:
+            environment[variable] = value
+        else:  # as given ("--api-token ''": none), not as the environment had it
+            environment.pop(variable, None)
+    return environment
 
 
 def _without(argv: list[str], *options: str) -> list[str]:

@@ -37,8 +37,17 @@ class ServerConfig:
     """Which headers those proxies write: ``x-forwarded`` (X-Forwarded-For, -Proto and
     -Host) or ``forwarded`` (RFC 7239); the other kind is ignored, whoever sent it."""
 
+    proxy_host_header: bool = False
+    """Believe the host those proxies name (X-Forwarded-Host, Forwarded's ``host=``). Off
+    unless asked for: a proxy that passes the Host header on (nginx's ``proxy_set_header
+    Host``) passes a client's own X-Forwarded-Host through untouched."""
+
     max_message_bytes: int = 10 * 1024 * 1024
     """The largest frame a push may send."""
+
+    max_burst_bytes: int = 64 * 1024 * 1024
+    """The most one ``/api/channels/{channel}/burst`` request may push: its count times its
+    frame's size (413 beyond it). The frames are built as they go out, part by part."""
 
     max_request_bytes: int | None = None
     """The largest request body the server reads (413 beyond it); None: the largest message
@@ -50,8 +59,10 @@ class ServerConfig:
     max_sockets_per_address: int | None = 500
     """Push sockets one client address may hold open (an IPv6 address counts as its /64)."""
 
-    max_sockets_per_channel: int | None = 1000
-    """Sockets beyond this many on one channel are closed with 1008, as Mojarra does."""
+    max_sockets_per_channel_id: int | None = 1000
+    """Sockets one channelId may have open in a process; one more is closed with 1013, which
+    Faces clients retry (spec E8), never 1008, which ends them (E7). Per channelId, not per
+    channel: one page cannot lock the channel's other pages out. None: no limit."""
 
     send_queue_bytes: int = 8 * 1024 * 1024
     """A socket whose unsent frames pass this many bytes is closed with 1013 (it fell behind)."""

@@ -20,7 +20,10 @@ can send requests to loopback. Three checks keep such pages out:
 
 The API answers the clients that send its token, and loopback clients without it only
 when the server trusts loopback (``--trust-loopback``: the demo's default, never behind
-a proxy, where every client is loopback).
+a proxy, where every client is loopback). A loopback request that names a client
+(``X-Forwarded-For``, ``Forwarded``, ``X-Real-IP``) came through a proxy on this machine:
+unless that proxy is a trusted one, which says who the client is, it is not taken for
+loopback, whoever the client is.
 """
 
 import hmac
@@ -42,6 +45,8 @@ FORWARDED_BY_PROXY = "pypush.forwarded_by_proxy"
 LOCAL_NAMES = frozenset({"localhost"})
 COMMAND_PATHS = ("/api/", "/demo/chat")
 """Paths that change something: JSON from the server's own pages (or no page) only."""
+CLIENT_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+"""Headers a proxy writes to name the client it forwards: their presence says a proxy."""
 
 
 def json_error(status: type[web.HTTPException], message: str) -> web.HTTPException:
@@ -82,7 +87,8 @@ def host_allowed(config: ServerConfig, host: str | None) -> bool:
 
 def sent_to(request: web.Request) -> str | None:
     """The name the client sent this request to: its Host header, or, through a trusted
-    proxy, the proxy's word for it (X-Forwarded-Host, Forwarded's host, else its Host)."""
+    proxy, the proxy's word for it (:mod:`pypush_server.proxies`: the Host header it passed
+    on, or, with ``--proxy-host-header``, X-Forwarded-Host or Forwarded's host)."""
     if request.get(FORWARDED_BY_PROXY):
         return request.host
     return request.headers.get("Host")
@@ -136,14 +142,48 @@ def _is_loopback(address: str | None) -> bool:
         return False
 
 
+def untrusted_proxy_header(request: web.Request) -> str | None:
+    """The header that says this request came through a proxy the server does not trust
+    (one that names a client, :data:`CLIENT_HEADERS`); None for a request that came
+    straight from its client, or through a trusted proxy, whose word set its client."""
+    if request.get(FORWARDED_BY_PROXY):
+        return None
+    return next((name for name in CLIENT_HEADERS if name in request.headers), None)
+
+
+def header_bytes(value: str) -> bytes:
+    """A header value as the bytes that were sent. aiohttp decodes header bytes as UTF-8
+    with ``surrogateescape`` (as Python decodes argv and the environment, where the token
+    comes from), so bytes that are not UTF-8 come back as they were; any other lone
+    surrogate is written as its own code point, so no text fails to encode."""
+    try:
+        return value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogatepass")
+
+
+def has_token(request: web.Request, token: str) -> bool:
+    """Does the request send ``Authorization: Bearer token``? Compared as bytes, in
+    constant time, whatever bytes the header holds."""
+    given = header_bytes(request.headers.get("Authorization", ""))
+    return hmac.compare_digest(given, header_bytes("Bearer " + token))
+
+
 def _api_refusal(request: web.Request, config: ServerConfig) -> web.HTTPException | None:
     """The token, or a loopback client when loopback is trusted; None when either holds."""
-    if config.api_token is not None:
-        given = request.headers.get("Authorization", "")
-        if hmac.compare_digest(given.encode(), ("Bearer " + config.api_token).encode()):
-            return None
-    if config.trust_loopback and _is_loopback(request.remote):
+    if config.api_token is not None and has_token(request, config.api_token):
         return None
+    loopback = config.trust_loopback and _is_loopback(request.remote)
+    proxied = untrusted_proxy_header(request) if loopback else None
+    if loopback and proxied is None:
+        return None
+    if proxied is not None:
+        return json_error(
+            web.HTTPUnauthorized if config.api_token is not None else web.HTTPForbidden,
+            "this request came through a proxy (it carries %s), so its client is not taken "
+            "for loopback: send the API token (--api-token), or name the proxy with "
+            "--trusted-proxy so that its word on the client is believed" % proxied,
+        )
     if config.api_token is not None:
         return json_error(web.HTTPUnauthorized, "this API needs its token")
     if config.trust_loopback:

@@ -22,6 +22,8 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 
+from sortedcontainers import SortedList
+
 DEFAULT_HISTORY_MESSAGES = 10_000
 DEFAULT_HISTORY_BYTES = 8 * 1024 * 1024
 DEFAULT_HISTORY_SECONDS = 180.0
@@ -122,13 +124,15 @@ class Stored:
 
 
 class _Stream:
-    __slots__ = ("bytes", "entries", "epoch", "last")
+    __slots__ = ("bytes", "entries", "epoch", "indexed", "last")
 
     def __init__(self) -> None:
         self.epoch = new_epoch()
         self.last = 0
         self.bytes = 0
         self.entries: collections.deque[tuple[int, bytes, float]] = collections.deque()
+        self.indexed: float | None = None
+        """The stream's key in the age index while it holds messages, else None."""
 
 
 class MemoryHistory:
@@ -138,13 +142,21 @@ class MemoryHistory:
     messages have aged out, so a client idle for longer than the age bound still
     resumes with nothing missed. Bodies are shared: a push to a channel keeps one bytes
     object in the history of each of its channelIds.
+
+    The age bound needs to find the oldest messages of all streams. Each message keeps
+    its time in its own stream; the age index (a sorted list) has one entry per stream
+    that holds messages, keyed by a time no later than its oldest message's. So the
+    index never holds more entries than the history holds messages (H6: its three
+    bounds bound everything kept), whatever the rate of pushes. A stream trimmed by
+    its count or byte bound keeps its key (then too early): the sweep, reaching it,
+    lets go of what is too old and files it again under its oldest message's time.
     """
 
     def __init__(self, bounds: HistoryBounds, clock: Callable[[], float]) -> None:
         self.bounds = bounds
         self.clock = clock
         self._streams: dict[str, _Stream] = {}
-        self._ages: collections.deque[tuple[float, str, int]] = collections.deque()
+        self._ages: SortedList[tuple[float, str]] = SortedList()
 
     def create(self, channel_id: str) -> _Stream:
         """The channelId's stream, made (with a fresh epoch) if it has none yet."""
@@ -165,9 +177,9 @@ class MemoryHistory:
             if bounds.messages and len(body) <= bounds.bytes:
                 entries.append((stream.last, body, now))
                 stream.bytes += len(body)
-                self._ages.append((now, channel_id, stream.last))
         while entries and (len(entries) > bounds.messages or stream.bytes > bounds.bytes):
             stream.bytes -= len(entries.popleft()[1])
+        self._file(channel_id, stream)
         self.sweep(now)
         return stream.epoch, first
 
@@ -185,20 +197,38 @@ class MemoryHistory:
         return Stored(stream.epoch, stream.last, held)
 
     def forget(self, channel_id: str) -> None:
-        """An expired channelId: its stream goes (its entries in the age queue go by)."""
-        self._streams.pop(channel_id, None)
+        """An expired channelId: its stream goes, and its entry in the age index."""
+        stream = self._streams.pop(channel_id, None)
+        if stream is not None and stream.indexed is not None:
+            self._ages.remove((stream.indexed, channel_id))
 
     def sweep(self, now: float) -> None:
         """Let go of messages older than the age bound, oldest first, in any stream."""
         oldest = now - self.bounds.seconds
         ages = self._ages
         while ages and ages[0][0] < oldest:
-            _, channel_id, offset = ages.popleft()
-            stream = self._streams.get(channel_id)
-            if stream is not None and stream.entries and stream.entries[0][0] == offset:
-                stream.bytes -= len(stream.entries.popleft()[1])
+            _, channel_id = ages.pop(0)
+            stream = self._streams[channel_id]
+            stream.indexed = None
+            entries = stream.entries
+            while entries and entries[0][2] < oldest:
+                stream.bytes -= len(entries.popleft()[1])
+            self._file(channel_id, stream)
 
     def held(self, channel_id: str) -> int:
         """How many messages the channelId's stream holds now (for tests and stats)."""
         stream = self._streams.get(channel_id)
         return len(stream.entries) if stream is not None else 0
+
+    def index_size(self) -> int:
+        """Entries in the age index: one per stream that holds messages (for tests and stats)."""
+        return len(self._ages)
+
+    def _file(self, channel_id: str, stream: _Stream) -> None:
+        """Keep the stream in the age index exactly while it holds messages."""
+        if stream.entries and stream.indexed is None:
+            stream.indexed = stream.entries[0][2]
+            self._ages.add((stream.indexed, channel_id))
+        elif not stream.entries and stream.indexed is not None:
+            self._ages.remove((stream.indexed, channel_id))
+            stream.indexed = None

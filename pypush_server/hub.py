@@ -27,14 +27,17 @@ import struct
 import time
 from collections.abc import Callable, Iterable
 
+from pypush_server.brokers import check_idempotency_key
 from pypush_server.history import HistoryBounds, Position, Stored
 from pypush_server.logs import log, shown
-from pypush_server.messages import check_text_frame, encode_data
+from pypush_server.messages import MessageError, check_text_frame, encode_data
 from pypush_server.rules import valid_channel_name
 
 CLOSE_EXPIRED = (1000, "Expired")
 CLOSE_UNKNOWN = (1008, "Unknown channel")
-CLOSE_TOO_MANY = (1008, "Too many sockets on this channel")
+CLOSE_TOO_MANY = (1013, "Try Again Later: too many sockets on this channelId")
+"""Over the cap of sockets per channelId: a code Faces clients reconnect after (spec E8),
+never 1008, which ends them (E7); the channel's other channelIds are not concerned."""
 CLOSE_GOING_AWAY = (1001, "Server shutting down")
 CLOSE_FELL_BEHIND = (1013, "Try Again Later: this socket fell behind")
 """Over its send queue's bound: a code Faces clients reconnect after (spec E7, E8)."""
@@ -47,6 +50,13 @@ RESUME_PARAMETER = "pypush-resume"
 GAP_TRIMMED = "trimmed"
 GAP_UNKNOWN = "unknown-position"
 GAP_MALFORMED = "malformed-position"
+
+SEND_PART_MESSAGES = 1000
+SEND_PART_BYTES = 1024 * 1024
+"""A push of many messages reaches the broker in parts of at most SEND_PART_MESSAGES
+messages and SEND_PART_BYTES bytes (a larger message is a part of its own): with Redis a
+part is one script, and Redis runs nothing else while a script runs (a burst of 100,000
+held it 0.6 s in one); in memory, a part's frames are built as it is sent."""
 
 DEFAULT_QUEUE_BYTES = 8 * 1024 * 1024
 DEFAULT_QUEUE_SECONDS = 30.0
@@ -233,7 +243,7 @@ class Hub:
         *,
         max_queue_bytes: int = DEFAULT_QUEUE_BYTES,
         max_queue_seconds: float = DEFAULT_QUEUE_SECONDS,
-        max_sockets_per_channel: int | None = 1000,
+        max_sockets_per_channel_id: int | None = 1000,
         history: HistoryBounds | None = None,
         heartbeat_seconds: float | None = DEFAULT_HEARTBEAT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
@@ -251,7 +261,8 @@ class Hub:
         self.broker = broker
         self.max_queue_bytes = max_queue_bytes
         self.max_queue_seconds = max_queue_seconds
-        self.max_sockets_per_channel = max_sockets_per_channel
+        self.max_sockets_per_channel_id = max_sockets_per_channel_id
+        """Sockets one channelId may have open in this process; None: any."""
         self.clock = clock
         self.sent: dict[str, int] = {}  # channelId -> frames written to this process's sockets
         self.stats = collections.Counter(
@@ -295,35 +306,118 @@ class Hub:
         """
         return await self.broker.expire(channel_id)
 
-    async def send(self, channel: str, message: object, channel_id: str | None = None) -> int:
+    async def send(
+        self,
+        channel: str,
+        message: object,
+        channel_id: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> int:
         """Push ``message`` (any JSON value) to the channel's sockets, or one channelId's.
 
         Returns how many sockets it was handed to. Never waits on a socket;
-        raises MessageError for what JSON cannot carry, and the broker's error
-        (with Redis) when the push could not be sent. The message takes the next
+        raises MessageError for what JSON cannot carry, BrokerUnavailable (with
+        Redis) when the push could not be sent, and OutcomeUnknown when it was sent
+        and no answer came (it may or may not be delivered). The message takes the next
         position of each channelId it goes to and stays in their history (H1).
+
+        ``idempotency_key`` (1 to 128 visible ASCII characters): a push sent again with
+        the key of one this channel had within 5 minutes (IDEMPOTENCY_SECONDS) is not
+        published again and answers as the first did; so a push retried after
+        OutcomeUnknown is delivered once. With Redis, every process agrees.
         """
-        return await self.send_encoded(channel, [encode_data(message)], channel_id)
+        return await self.send_encoded(
+            channel, [encode_data(message)], channel_id, idempotency_key=idempotency_key
+        )
 
     async def send_many(
-        self, channel: str, messages: Iterable[object], channel_id: str | None = None
+        self,
+        channel: str,
+        messages: Iterable[object],
+        channel_id: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
-        """Push several messages, in order, in one go; the frames handed to sockets in all."""
-        return await self.send_encoded(channel, [encode_data(m) for m in messages], channel_id)
+        """Push several messages, in order (in parts: :meth:`send_encoded`); the frames
+        handed to sockets in all. Every message is checked before the first goes out."""
+        return await self.send_encoded(
+            channel,
+            [encode_data(m) for m in messages],
+            channel_id,
+            idempotency_key=idempotency_key,
+        )
 
     async def send_encoded(
-        self, channel: str, bodies: Iterable[str], channel_id: str | None = None
+        self,
+        channel: str,
+        bodies: Iterable[str],
+        channel_id: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
         """Push messages already JSON text (as :func:`~pypush_server.messages.encode_data`
-        writes them), in order, each with its position and kept in history."""
-        encoded = []
+        writes them), in order, each with its position and kept in history.
+
+        Many messages go to the broker in parts (:data:`SEND_PART_MESSAGES`), one after
+        the other, read from ``bodies`` as they go (a generator is never held whole): the
+        parts keep their order, and each part's messages take consecutive positions of
+        each channelId; a push from elsewhere may come between two parts. A body that
+        UTF-8 cannot carry (a lone surrogate) raises MessageError, a broker that fails
+        its error (BrokerUnavailable or OutcomeUnknown with Redis); after the first part,
+        either says which messages went out before it. With ``idempotency_key`` each
+        part is remembered under its own key (the key itself, then ``KEY/2``, ``KEY/3``
+        ...), so a push retried after a failure publishes only the parts that did not
+        go out.
+        """
+        check_idempotency_key(idempotency_key)
+        handed = sent = size = parts = 0
+        part: list[bytes] = []
+        previous, data = None, b""
         for body in bodies:
-            check_text_frame(body, "the message")
-            encoded.append(body.encode("utf-8"))
-        return await self.broker.publish_messages(channel, channel_id, encoded)
+            if body is not previous:  # a burst repeats one message: one encoding of it
+                data = _encoded_body(body, sent + len(part) + 1, sent)
+                previous = body
+            if part and (len(part) == SEND_PART_MESSAGES or size + len(data) > SEND_PART_BYTES):
+                parts += 1
+                key = _part_key(idempotency_key, parts)
+                handed += await self._publish_part(channel, channel_id, part, sent, key)
+                sent, part, size = sent + len(part), [], 0
+            part.append(data)
+            size += len(data)
+        if part:  # nothing to send publishes nothing
+            key = _part_key(idempotency_key, parts + 1)
+            handed += await self._publish_part(channel, channel_id, part, sent, key)
+        return handed
+
+    async def _publish_part(
+        self,
+        channel: str,
+        channel_id: str | None,
+        part: list[bytes],
+        sent: int,
+        idempotency_key: str | None,
+    ) -> int:
+        try:
+            return await self.broker.publish_messages(
+                channel, channel_id, part, idempotency_key=idempotency_key
+            )
+        except ConnectionError as exc:
+            if not sent:
+                raise
+            # The broker's own kind of error (what the caller may do next depends on it),
+            # and what of the push went out before this part.
+            raise type(exc)(
+                "%s; messages 1 to %d of this push went out before it" % (exc, sent)
+            ) from exc
 
     async def send_frames(
-        self, channel: str, frames: Iterable["str | bytes | Frame"], channel_id: str | None = None
+        self,
+        channel: str,
+        frames: Iterable["str | bytes | Frame"],
+        channel_id: str | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> int:
         """Send frames as they are (text, or bytes as binary frames), in order.
 
@@ -331,8 +425,13 @@ class Hub:
         handed to sockets in all for several. Such frames have no position and no
         history: a test tool for frames that are not push messages.
         """
+        check_idempotency_key(idempotency_key)
         frames = [Frame.of(frame) for frame in frames]
-        return await self.broker.publish(channel, channel_id, frames)
+        if not frames:  # no frames: no push (a bus entry of none is one no reader can use)
+            return 0
+        return await self.broker.publish(
+            channel, channel_id, frames, idempotency_key=idempotency_key
+        )
 
     async def accepts(self, channel: str, channel_id: str) -> bool:
         """Is ``channel_id`` a registered channelId of ``channel``?"""
@@ -350,19 +449,25 @@ class Hub:
     def connect(
         self, channel: str, channel_id: str, sink: Sink, peer=None, resume: str | None = None
     ) -> Connection | None:
-        """Take an accepted socket of a known channelId; None when the channel is full.
+        """Take an accepted socket of a known channelId; None when that channelId has its
+        cap of sockets (close it with :data:`CLOSE_TOO_MANY`).
+
+        The cap counts one channelId's sockets, never the channel's: the channelIds of
+        a channel are different pages (or users), and one must not lock the others out.
 
         ``resume`` is the position a pypush client asked to resume from (the handshake's
         ``pypush-resume``, see :func:`split_query`): then call :meth:`resume` next.
         """
-        groups = self._by_channel.setdefault(channel, {})
-        cap = self.max_sockets_per_channel
-        if cap is not None and sum(len(g) for g in groups.values()) >= cap:
+        groups = self._by_channel.get(channel)
+        group = groups.get(channel_id) if groups else None
+        cap = self.max_sockets_per_channel_id
+        if cap is not None and (len(group) if group is not None else 0) >= cap:
             return None
         connection = Connection(
             self, next(self._numbers), channel, channel_id, sink, peer, asked=resume
         )
-        group = groups.setdefault(channel_id, {})
+        if group is None:
+            group = self._by_channel.setdefault(channel, {}).setdefault(channel_id, {})
         group[connection.id] = connection
         self._by_id[connection.id] = connection
         if connection.negotiated:
@@ -659,6 +764,28 @@ class Hub:
     def _count_sent(self, channel_id: str, count: int) -> None:
         if channel_id in self.sent:
             self.sent[channel_id] += count
+
+
+def _part_key(key: str | None, part: int) -> str | None:
+    """The idempotency key of a push's ``part`` (1, 2, ...): the key itself for the first."""
+    return key if key is None or part == 1 else "%s/%d" % (key, part)
+
+
+def _encoded_body(body: str, number: int, sent: int) -> bytes:
+    """Message ``number`` of a push as UTF-8, or MessageError saying why it cannot be sent
+    (RFC 6455 5.6) and how many messages of its push went out before it."""
+    try:
+        return body.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            check_text_frame(body, "message %d" % number)
+        except MessageError as exc:
+            if not sent:
+                raise
+            raise MessageError(
+                "%s; messages 1 to %d of this push went out before it" % (exc, sent)
+            ) from None
+        raise
 
 
 # -- resuming: what a reconnecting socket is sent (spec section 7a) ---------------------------

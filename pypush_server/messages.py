@@ -6,6 +6,10 @@ accepts and writes ``NaN``, ``Infinity`` and ``-Infinity``, which are not JSON:
 a frame holding one is dropped by every client. So a message that holds one
 (or a float too large for a double, such as ``1e999``) is refused where it
 comes in, with a :class:`MessageError` that says why (400 over HTTP).
+
+So is JSON nested more deeply than Python's recursion limit lets ``json`` read or write
+(some hundreds of arrays or objects within each other): a :class:`TooDeep`, never a
+RecursionError out of a handler.
 """
 
 import json
@@ -17,6 +21,15 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 class MessageError(ValueError):
     """A message that cannot be sent as a push frame; the text says why."""
+
+
+class TooDeep(MessageError):
+    """JSON nested too deeply for Python's ``json`` to read or write here."""
+
+
+NESTED_TOO_DEEPLY = (
+    "%s is nested too deeply (arrays and objects within each other: several hundred levels at most)"
+)
 
 
 def encode_message(message: object) -> str:
@@ -31,7 +44,8 @@ def encode_message(message: object) -> str:
 def encode_data(message: object) -> str:
     """``message`` as the JSON text that goes under ``"data"`` in a frame.
 
-    Raises MessageError for NaN or Infinity, TypeError for what is not a JSON value.
+    Raises MessageError for NaN or Infinity (TooDeep for a value nested too deeply to
+    write), TypeError for what is not a JSON value.
     A lone surrogate (text JavaScript can hold, UTF-8 cannot) is written as its
     ``\\uXXXX`` escape, so the frame is UTF-8 and ``JSON.parse`` gives back the same
     UTF-16 code units.
@@ -43,6 +57,8 @@ def encode_data(message: object) -> str:
             "the message holds NaN or Infinity, which JSON cannot carry (JSON.parse "
             "would refuse the frame); send null or a string instead"
         ) from None
+    except RecursionError:  # how deep json.dumps can go depends on the stack it is called on
+        raise TooDeep(NESTED_TOO_DEEPLY % "the message") from None
     try:
         frame.encode("utf-8")
     except UnicodeEncodeError:
@@ -73,8 +89,12 @@ def _finite_float(text: str) -> float:
 
 
 def parse_json(text: str) -> object:
-    """Standard JSON only: MessageError (a ValueError) for NaN, Infinity or ``1e999``.
+    """Standard JSON only: MessageError (a ValueError) for NaN, Infinity or ``1e999``;
+    TooDeep (one too) for JSON nested too deeply to read.
 
     A ``\\ud800`` escape is standard JSON: the text it gives is refused where it
     would be sent (:func:`check_text_frame`)."""
-    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:  # json's reader recurses once per array or object
+        raise TooDeep(NESTED_TOO_DEEPLY % "the JSON") from None

@@ -8,6 +8,13 @@ addresses the server was told are its proxies (``serve.py --trusted-proxy``), an
 kind those proxies write (``--proxy-headers``): a proxy that writes one kind passes the
 other through from the client untouched. From anyone else they are ignored.
 
+The host is the exception: ``X-Forwarded-Host`` (or Forwarded's ``host=``) is believed
+only when the server is told its proxies write it (``--proxy-host-header``). Most proxies
+pass the client's Host on instead (nginx: ``proxy_set_header Host $http_host``) and pass a
+client's own ``X-Forwarded-Host`` through untouched, which would otherwise name any host
+the client likes: past the DNS-rebinding guard, and into the URLs the server hands out.
+Werkzeug's ProxyFix and uvicorn do not believe it by default either.
+
 The request the handlers see then carries the client's address (``request.remote``) and
 the scheme and host the client used (``request.scheme``, ``request.host``): the Host and
 Origin checks, the loopback check, the logs, the per-address limits and the URLs the API
@@ -24,6 +31,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 from aiohttp_remotes import XForwardedFiltered
+from multidict import MultiMapping
 
 from pypush_server.guard import FORWARDED_BY_PROXY
 
@@ -57,15 +65,31 @@ def node_address(node: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | N
         return None
 
 
-class TrustedProxies:
-    """The middleware that believes forwarding headers from the given proxies only."""
+class XForwardedTrusted(XForwardedFiltered):
+    """aiohttp-remotes' X-Forwarded-* parsing, reading X-Forwarded-Host only when believed
+    (without it, the request keeps the Host header the proxy passed on)."""
 
-    def __init__(self, proxies: Iterable[str], headers: str = X_FORWARDED) -> None:
+    def __init__(self, networks: tuple[Network, ...], believe_host: bool) -> None:
+        super().__init__(networks)
+        self.believe_host = believe_host
+
+    def get_forwarded_host(self, headers: MultiMapping[str]) -> list[str]:
+        return super().get_forwarded_host(headers) if self.believe_host else []
+
+
+class TrustedProxies:
+    """The middleware that believes forwarding headers from the given proxies only; the
+    host they name only with ``believe_host`` (``--proxy-host-header``)."""
+
+    def __init__(
+        self, proxies: Iterable[str], headers: str = X_FORWARDED, believe_host: bool = False
+    ) -> None:
         if headers not in HEADER_KINDS:
             raise ValueError("proxy headers are %s, not %r" % (" or ".join(HEADER_KINDS), headers))
         self.networks: tuple[Network, ...] = tuple(parse_network(p) for p in proxies)
         self.headers = headers
-        self._x_forwarded = XForwardedFiltered(self.networks)
+        self.believe_host = believe_host
+        self._x_forwarded = XForwardedTrusted(self.networks, believe_host)
 
     def trusts(self, address: object) -> bool:
         """Is ``address`` (text or an address) one of the trusted proxies?"""
@@ -103,6 +127,6 @@ class TrustedProxies:
         proto = client.get("proto", "").lower()
         if proto in SCHEMES:
             overrides["scheme"] = proto
-        if client.get("host"):
+        if self.believe_host and client.get("host"):
             overrides["host"] = client["host"]
         return request.clone(**overrides)

@@ -25,7 +25,6 @@ from pypush_server.guard import config_key, json_error, limits_key, request_guar
 from pypush_server.hub import Hub
 from pypush_server.limits import ClientLimits
 from pypush_server.logs import log
-from pypush_server.messages import parse_json
 from pypush_server.proxies import TrustedProxies
 from pypush_server.testing import fault_api
 from pypush_server.testing.fault_api import faults_key
@@ -83,11 +82,9 @@ def demo_page(path: str, template: str, substitutions: dict):
 
 
 async def demo_chat(request: web.Request) -> web.Response:
-    """The demo form: anyone who can see the page may broadcast a short text."""
-    try:
-        body = parse_json(await request.text())
-    except ValueError:
-        body = None
+    """The demo form: anyone who can see the page may broadcast a short text.
+    Its body is read as the API reads one (400 for what is not JSON, however broken)."""
+    body = await api._json_body(request)
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip() or len(text) > CHAT_MAX_CHARS:
         raise json_error(web.HTTPBadRequest, 'give {"text": 1 to %d characters}' % CHAT_MAX_CHARS)
@@ -169,13 +166,16 @@ def make_app(
     middlewares = [request_guard]
     if config.trusted_proxies:  # first: every check after it reads what the proxy says
         middlewares.insert(
-            0, TrustedProxies(config.trusted_proxies, config.proxy_headers).middleware
+            0,
+            TrustedProxies(
+                config.trusted_proxies, config.proxy_headers, config.proxy_host_header
+            ).middleware,
         )
     app = web.Application(middlewares=middlewares, client_max_size=config.request_bytes_limit)
     hub = hub or Hub(
         max_queue_bytes=config.send_queue_bytes,
         max_queue_seconds=config.send_queue_seconds,
-        max_sockets_per_channel=config.max_sockets_per_channel,
+        max_sockets_per_channel_id=config.max_sockets_per_channel_id,
         history=config.history,
         heartbeat_seconds=config.client_heartbeat,
     )

@@ -234,6 +234,7 @@ class RedisServer:
                 "--appendfsync", "always",
                 "--dir", str(self.folder),
                 "--logfile", str(self.folder / "redis.log"),
+                "--enable-debug-command", "local",  # DEBUG SLEEP: a Redis that stalls
             ],
             stdout=subprocess.DEVNULL,
         )  # fmt: skip

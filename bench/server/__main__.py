@@ -206,7 +206,7 @@ async def channels_known(others: int, pushes: int = 20000) -> float:
             pass
 
     async def scenario() -> float:
-        hub = Hub(max_sockets_per_channel=None)
+        hub = Hub(max_sockets_per_channel_id=None)
         for n in range(others):
             hub.connect("c%d" % n, await hub.register("c%d" % n), Quiet())
         hub.connect("target", await hub.register("target"), Quiet())

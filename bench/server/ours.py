@@ -18,7 +18,7 @@ from pypush_server.aiohttp_app import add_push_endpoint
 
 
 async def main(port: int) -> None:
-    hub = Hub(max_sockets_per_channel=None)
+    hub = Hub(max_sockets_per_channel_id=None)
     app = web.Application()
     add_push_endpoint(app, hub, heartbeat=None)
 

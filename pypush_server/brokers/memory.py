@@ -1,8 +1,12 @@
 """The embedded default broker: one process, the registry in a dict, pushes delivered at once,
 each channelId's history in memory (:class:`pypush_server.history.MemoryHistory`)."""
 
+import asyncio
+
+from pypush_server.brokers import RecentAnswers
 from pypush_server.history import MemoryHistory, Stored
 from pypush_server.hub import CLOSE_EXPIRED, Frame
+from pypush_server.logs import log
 
 
 class MemoryBroker:
@@ -11,10 +15,12 @@ class MemoryBroker:
         self._ids: dict[str, dict[str, None]] = {}  # channel -> its channelIds, in order
         self.hub = None
         self.history: MemoryHistory | None = None
+        self.answers: RecentAnswers | None = None
 
     def attach(self, hub) -> None:
         self.hub = hub
         self.history = MemoryHistory(hub.history, hub.clock)
+        self.answers = RecentAnswers(hub.clock)
 
     async def start(self) -> None:
         pass
@@ -44,16 +50,40 @@ class MemoryBroker:
         self.history.forget(channel_id)
         return self.hub.close_channel_id(channel_id, *CLOSE_EXPIRED)
 
-    async def publish(self, channel: str, channel_id: str | None, frames: list[Frame]) -> int:
+    async def publish(
+        self,
+        channel: str,
+        channel_id: str | None,
+        frames: list[Frame],
+        idempotency_key: str | None = None,
+    ) -> int:
+        return self._once(
+            channel, idempotency_key, lambda: self._publish(channel, channel_id, frames)
+        )
+
+    def _publish(self, channel: str, channel_id: str | None, frames: list[Frame]) -> int:
         if channel_id is not None and self._channel_of.get(channel_id) != channel:
             return 0
         return self.hub.deliver(channel, channel_id, frames)
 
     async def publish_messages(
-        self, channel: str, channel_id: str | None, bodies: list[bytes]
+        self,
+        channel: str,
+        channel_id: str | None,
+        bodies: list[bytes],
+        idempotency_key: str | None = None,
     ) -> int:
         """Each channelId's stream gives the messages their offsets, keeps them, and the hub
-        delivers them to its sockets."""
+        delivers them to its sockets; then the event loop has a turn, as a round trip to
+        Redis gives it: the sockets send one part of a long push (the hub sends many
+        messages in parts) before the next part's frames are built."""
+        handed = self._once(
+            channel, idempotency_key, lambda: self._publish_messages(channel, channel_id, bodies)
+        )
+        await asyncio.sleep(0)
+        return handed
+
+    def _publish_messages(self, channel: str, channel_id: str | None, bodies: list[bytes]) -> int:
         if channel_id is not None:
             if self._channel_of.get(channel_id) != channel:
                 return 0
@@ -66,11 +96,27 @@ class MemoryBroker:
             handed += self.hub.deliver_messages(channel, target, epoch, first, bodies)
         return handed
 
+    def _once(self, channel: str, key: str | None, publish) -> int:
+        """Publish, or, for a key this channel saw within the bound, answer as it did then
+        (no await in between: nothing else runs between the check and the publish)."""
+        if key is None:
+            return publish()
+        answer = self.answers.get(channel, key)
+        if answer is not None:
+            log.info(
+                "push to %s with idempotency key %s: a repeat, not published again", channel, key
+            )
+            return answer
+        answer = publish()
+        self.answers.remember(channel, key, answer)
+        return answer
+
     async def read_history(self, channel_id: str, after: int | None) -> Stored:
         return self.history.read(channel_id, after)
 
     def tick(self, now: float) -> None:
         self.history.sweep(now)
+        self.answers.sweep(now)
 
     def sockets_changed(self, channel_id: str, count: int) -> None:
         pass

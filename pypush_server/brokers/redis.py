@@ -16,13 +16,18 @@ Keys (``pypush`` is the prefix):
   expiring ``WORKER_TTL`` seconds after the process last refreshed it): who has which sockets,
   so a push can say how many sockets it went to, and a process killed with -9 stops counting
   by itself.
+- ``pypush:once:{channel}:{key}`` (string, expiring after ``IDEMPOTENCY_SECONDS``): the
+  answer of a push sent with an idempotency key, set by the script that published it.
 
 A push is one Lua script (append to the bus and count its sockets, in one round trip); every
 process, the sender too, delivers it from the bus, so all deliver pushes in the same order.
 A process that cannot reach Redis says so in its log once ("lost Redis"), keeps its sockets
 open, retries by itself, and says when it has Redis again; meanwhile a push through it
 fails with :class:`BrokerUnavailable` (503 over HTTP), and handshakes get 503 (the client
-retries). Redis must keep its data across a restart (AOF or RDB): the channelIds live there.
+retries). A push sent that gets no answer fails with :class:`OutcomeUnknown` (504): Redis
+may still run it, so it is never sent again by itself; a retry with the same idempotency
+key is published at most once. A bus entry a process cannot read is logged and skipped.
+Redis must keep its data across a restart (AOF or RDB): the channelIds live there.
 """
 
 import asyncio
@@ -37,8 +42,9 @@ import redis.exceptions
 import yarl
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
 
-from pypush_server.brokers import BrokerUnavailable
+from pypush_server.brokers import IDEMPOTENCY_SECONDS, BrokerUnavailable, OutcomeUnknown
 from pypush_server.history import Stored, new_epoch
 from pypush_server.hub import CLOSE_EXPIRED, Frame
 from pypush_server.logs import log
@@ -105,10 +111,35 @@ local function trim(hkey, held, now, max_n, max_b, max_age)
 end
 """
 
+
+def _once(body: str) -> str:
+    """A publishing script's body, run at most once per idempotency key (KEYS[1], if any).
+
+    The key is checked and set (SET NX, expiring after IDEMPOTENCY_SECONDS) in the script
+    that publishes, so every process agrees; a repeat answers the first's answer and
+    publishes nothing. The script answers ``{answer, 1 for a repeat, else 0}``.
+    """
+    return (
+        "local function publish()\n"
+        + body
+        + """
+end
+if #KEYS == 0 then return {publish(), 0} end
+local seen = redis.call('GET', KEYS[1])
+if seen then return {tonumber(seen), 1} end
+local answer = publish()
+redis.call('SET', KEYS[1], answer, 'NX', 'PX', %d)
+return {answer, 0}
+"""
+        % (IDEMPOTENCY_SECONDS * 1000)
+    )
+
+
 PUBLISH_MESSAGES = (
     _COUNT
     + _HISTORY
-    + """
+    + _once(
+        """
 local p, channel, cid = ARGV[1], ARGV[2], ARGV[3]
 local ids = ids_of(p, channel, cid)
 if cid ~= '' and #ids == 0 then return 0 end
@@ -150,11 +181,11 @@ if #positions > 0 then
 end
 return count(p, ids)
 """
+    )
 )
 
-PUBLISH = (
-    _COUNT
-    + """
+PUBLISH = _COUNT + _once(
+    """
 local p, channel, cid = ARGV[1], ARGV[2], ARGV[3]
 local ids = ids_of(p, channel, cid)
 if cid ~= '' and #ids == 0 then return 0 end
@@ -191,6 +222,29 @@ def shown_url(url: str) -> str:
     """The URL without its password, for the log and for errors."""
     parsed = yarl.URL(url)
     return str(parsed.with_password("***")) if parsed.password else url
+
+
+def _split(data: bytes, lengths: bytes) -> list[bytes]:
+    """``data`` cut at the comma-separated ``lengths``, which must cover it exactly."""
+    pieces, offset = [], 0
+    for length in filter(None, lengths.decode().split(",")):
+        end = offset + int(length)
+        if not offset <= end <= len(data):
+            raise ValueError("lengths %s for %d bytes" % (lengths.decode(), len(data)))
+        pieces.append(data[offset:end])
+        offset = end
+    if offset != len(data):
+        raise ValueError("lengths %s for %d bytes" % (lengths.decode(), len(data)))
+    return pieces
+
+
+def _shown_fields(fields: dict) -> str:
+    """A bus entry's fields for the log: short values as they are, long ones cut."""
+    shown = []
+    for name, value in fields.items():
+        cut = value if len(value) <= 40 else value[:40] + b"..."
+        shown.append("%s=%r" % (name.decode(errors="replace"), cut))
+    return ", ".join(shown)
 
 
 def _id(entry_id: bytes | str) -> tuple[int, int]:
@@ -243,6 +297,19 @@ class RedisBroker:
             asyncio.ensure_future(self._read_bus(last)),
             asyncio.ensure_future(self._keep_counts()),
         ]
+        for task in self._tasks:
+            task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task) -> None:
+        """A loop that ends before stop() is a process that no longer delivers: say so."""
+        if self._stopping or task.cancelled():
+            return
+        exc = task.exception()
+        log.error(
+            "a Redis loop of this process ended (%r): it no longer delivers pushes",
+            task,
+            exc_info=exc,
+        )
 
     async def stop(self) -> None:
         # The loops also end by this flag: a cancellation can come back from redis-py as
@@ -305,44 +372,116 @@ class RedisBroker:
 
     # -- the bus ----------------------------------------------------------------------------
 
-    async def publish(self, channel: str, channel_id: str | None, frames: list[Frame]) -> int:
+    async def publish(
+        self,
+        channel: str,
+        channel_id: str | None,
+        frames: list[Frame],
+        idempotency_key: str | None = None,
+    ) -> int:
+        if not frames:  # an entry of no frames is no push: none is written
+            return 0
         kinds = "".join("b" if frame.binary else "t" for frame in frames)
         lengths = ",".join(str(frame.size) for frame in frames)
         data = b"".join(frame.data for frame in frames)
-        sockets = await self._call(
-            "send the push",
-            self._publish(
-                args=[self.prefix, channel, channel_id or "", self._min_id(), kinds, lengths, data]
-            ),
+        sockets = await self._send_push(
+            self._publish,
+            channel,
+            idempotency_key,
+            [self.prefix, channel, channel_id or "", self._min_id(), kinds, lengths, data],
         )
         return sockets * len(frames)
 
     async def publish_messages(
-        self, channel: str, channel_id: str | None, bodies: list[bytes]
+        self,
+        channel: str,
+        channel_id: str | None,
+        bodies: list[bytes],
+        idempotency_key: str | None = None,
     ) -> int:
         """One Lua script: each channelId's stream gives the messages their offsets and keeps
         them, the bus carries them (once) with each channelId's positions, the sockets are
         counted."""
         bounds = self.hub.history
-        sockets = await self._call(
-            "send the push",
-            self._publish_messages(
-                args=[
-                    self.prefix,
-                    channel,
-                    channel_id or "",
-                    self._min_id(),
-                    int(time.time() * 1000),
-                    bounds.messages,
-                    bounds.bytes,
-                    int(bounds.seconds * 1000),
-                    uuid.uuid4().hex,
-                    ",".join(str(len(body)) for body in bodies),
-                    b"".join(bodies),
-                ]
-            ),
+        sockets = await self._send_push(
+            self._publish_messages,
+            channel,
+            idempotency_key,
+            [
+                self.prefix,
+                channel,
+                channel_id or "",
+                self._min_id(),
+                int(time.time() * 1000),
+                bounds.messages,
+                bounds.bytes,
+                int(bounds.seconds * 1000),
+                uuid.uuid4().hex,
+                ",".join(str(len(body)) for body in bodies),
+                b"".join(bodies),
+            ],
         )
         return sockets * len(bodies)
+
+    async def _send_push(
+        self, script: AsyncScript, channel: str, idempotency_key: str | None, args: list
+    ) -> int:
+        """A publishing script's answer (the sockets counted), run once per key if given."""
+        keys = [] if idempotency_key is None else [self._once_key(channel, idempotency_key)]
+        answer, repeated = await self._evaluate_once(script, keys, args)
+        if repeated:
+            log.info(
+                "push to %s with idempotency key %s: a repeat, not published again",
+                channel,
+                idempotency_key,
+            )
+        return answer
+
+    def _once_key(self, channel: str, idempotency_key: str) -> str:
+        return self._key("once:%s:%s" % (channel, idempotency_key))
+
+    async def _evaluate_once(self, script: AsyncScript, keys: list[str], args: list) -> list:
+        """Send a publishing script to Redis once, and say what is known when no answer comes.
+
+        Never sent again by the client by itself: redis-py sends a command again after a
+        read timeout, and Redis, stalled, may run both (two messages, two offsets). Redis
+        not reached before sending: BrokerUnavailable (not published). Sent, then no
+        answer: OutcomeUnknown (published, or not: a retry with the same idempotency key
+        publishes it at most once).
+        """
+        pool = self._redis.connection_pool
+        try:
+            connection = await pool.get_connection()
+        except REDIS_ERRORS as exc:
+            raise BrokerUnavailable(
+                "could not reach Redis at %s to send the push: %s" % (shown_url(self.url), exc)
+            ) from exc
+        answered = False
+        try:
+            answer = await self._evalsha(connection, script, keys, args)
+            answered = True
+            return answer
+        except REDIS_ERRORS as exc:
+            unknown = OutcomeUnknown(
+                "sent the push to Redis at %s and had no answer from Redis (%s): it may be "
+                "delivered or not; send it again with the same idempotency key to have it "
+                "delivered once" % (shown_url(self.url), exc)
+            )
+            log.warning("%s", unknown)
+            raise unknown from exc
+        finally:
+            if not answered:  # its answer may still come: the connection is not reused
+                await connection.disconnect(nowait=True)
+            await pool.release(connection)
+
+    @staticmethod
+    async def _evalsha(connection, script: AsyncScript, keys: list[str], args: list) -> list:
+        await connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        try:
+            return await connection.read_response()
+        except redis.exceptions.NoScriptError:  # Redis restarted: nothing ran; load it
+            await connection.send_command("EVAL", script.script, len(keys), *keys, *args)
+            return await connection.read_response()
 
     async def read_history(self, channel_id: str, after: int | None) -> Stored:
         """The channelId's position, and the messages its history holds after ``after``."""
@@ -390,35 +529,60 @@ class RedisBroker:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
                 continue
+            except Exception:  # anything else is said, and the reading goes on
+                log.exception("the bus reader failed; reading on in %g s", backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+                continue
             for _, entries in answer or ():
                 for entry_id, fields in entries:
                     last = entry_id.decode()
-                    self._dispatch(fields)
+                    self._dispatch_entry(last, fields)
+
+    def _dispatch_entry(self, entry_id: str, fields: dict) -> None:
+        """One entry to this process's hub; one it cannot read is logged and skipped.
+
+        Every process reads every entry: an entry that stopped the reader (written by
+        another version, by hand, or by a bug) would stop delivery in all of them at once.
+        """
+        try:
+            self._dispatch(fields)
+        except Exception as exc:
+            log.error(
+                "skipping bus entry %s, which this process cannot read or deliver (%s: %s): %s",
+                entry_id,
+                type(exc).__name__,
+                exc,
+                _shown_fields(fields),
+            )
 
     def _dispatch(self, fields: dict) -> None:
         kind = fields[b"t"]
         channel = fields[b"c"].decode()
         channel_id = fields[b"i"].decode() or None
         if kind == b"push":
-            frames, offset, data = [], 0, fields[b"d"]
-            lengths = fields[b"l"].decode().split(",")
-            for kind_of, length in zip(fields[b"k"].decode(), lengths, strict=True):
-                end = offset + int(length)
-                frames.append(Frame(data[offset:end], binary=kind_of == "b"))
-                offset = end
+            kinds = fields[b"k"].decode()
+            data = fields[b"d"]
+            frames = [
+                Frame(body, binary=kind_of == "b")
+                for kind_of, body in zip(kinds, _split(data, fields[b"l"]), strict=True)
+            ]
+            if not frames or set(kinds) - {"t", "b"}:
+                raise ValueError("frame kinds %r" % kinds)
             self.hub.deliver(channel, channel_id, frames)
         elif kind == b"messages":
-            bodies, offset, data = [], 0, fields[b"d"]
-            for length in filter(None, fields[b"l"].decode().split(",")):
-                end = offset + int(length)
-                bodies.append(data[offset:end])
-                offset = end
+            bodies = _split(fields[b"d"], fields[b"l"])
+            targets = []
             for target in fields[b"p"].decode().split(","):
                 target_id, epoch, first = target.split(" ")
-                self.hub.deliver_messages(channel, target_id, epoch, int(first), bodies)
+                targets.append((target_id, epoch, int(first)))
+            for target_id, epoch, first in targets:
+                self.hub.deliver_messages(channel, target_id, epoch, first, bodies)
         elif kind == b"expire":
             closed = self.hub.close_channel_id(channel_id, *CLOSE_EXPIRED)
             log.info("expired id %s…: closed %d sockets here", channel_id[:6], closed)
+        else:
+            raise ValueError("unknown kind %r" % kind)
 
     def _lost(self, exc: Exception) -> None:
         if self._lost_since is None:

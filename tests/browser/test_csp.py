@@ -124,7 +124,12 @@ def test_S5_S7_pyscript_needs_unsafe_eval_and_ready_says_so(
 ):
     """PyScript 0.7 compiles strings with Function() itself: under the strict policy it
     cannot start, and pypush.ready rejects naming what is missing."""
-    page_errors.allow("pypush could not start Python", "Evaluating a string as JavaScript violates")
+    page_errors.allow(
+        "pypush could not start Python",
+        "Evaluating a string as JavaScript violates",  # Chromium
+        "Refused to evaluate a string as JavaScript",  # WebKit
+        r"call to Function\(\) blocked by CSP",  # Firefox
+    )
     page, _ = open_page(blank_page, csp_site, "csp-pyscript.html", kind=kind)
     ready = wait_ready(page)
     assert ready.startswith("failed ") and "PyScript" in ready and "'unsafe-eval'" in ready, ready

@@ -203,7 +203,7 @@ def test_19_E7_a_close_reason_is_compared_whole(push_page, channel, engine):
 
 
 def test_19_E5_E6_error_texts_name_client_and_channel_whole(push_page, channel, page_errors):
-    page_errors.allow("onmessage threw: Error: thrown here", "skipped a frame")
+    page_errors.allow("onmessage threw: Error: thrown.here", "skipped a frame")
     # U+0000, and a lone surrogate in a text long enough for a TextDecoder to see it.
     cid = "err\x00" + uuid.uuid4().hex[:6] + " lone \udc00 surrogate"
     name = "chan\x00nel"

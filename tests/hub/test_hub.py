@@ -6,6 +6,7 @@ its sockets. Spec section 7 for the wire; issue 14 for the bounded send queues.
 
 import asyncio
 import concurrent.futures
+import json
 import logging
 import re
 
@@ -13,7 +14,18 @@ import pytest
 from websockets.frames import Frame as WebsocketsFrame
 from websockets.frames import Opcode
 
-from pypush_server.hub import CLOSE_FELL_BEHIND, Frame, Hub, Sink
+from pypush_server.brokers import IDEMPOTENCY_SECONDS, BrokerUnavailable
+from pypush_server.brokers.memory import MemoryBroker
+from pypush_server.hub import (
+    CLOSE_FELL_BEHIND,
+    CLOSE_NO_HISTORY,
+    CLOSE_TOO_MANY,
+    SEND_PART_BYTES,
+    SEND_PART_MESSAGES,
+    Frame,
+    Hub,
+    Sink,
+)
 
 
 class FakeSink(Sink):
@@ -217,12 +229,23 @@ def test_expiring_closes_1000_expired_and_forgets_everything_of_the_channel_id(h
     assert run(hub.expire(channel_id)) is None  # gone for good
 
 
-def test_sockets_beyond_the_channels_cap_are_refused(clock):
-    hub = Hub(max_sockets_per_channel=2, clock=clock)
-    channel_id = run(hub.register("news"))
-    assert connect(hub, "news", channel_id)[0] and connect(hub, "news", channel_id)[0]
-    assert connect(hub, "news", channel_id)[0] is None
-    assert run(hub.socket_count("news")) == 2
+def test_the_cap_counts_one_channel_ids_sockets_never_the_channels(clock):
+    """A channelId at its cap refuses its next socket; the channel's other channelIds (other
+    pages) still open theirs, and a closed socket frees its channelId's slot."""
+    hub = Hub(max_sockets_per_channel_id=2, clock=clock)
+    full, other = run(hub.register("news")), run(hub.register("news"))
+    kept = [connect(hub, "news", full)[0] for _ in range(2)]
+    assert all(kept) and connect(hub, "news", full)[0] is None
+    assert connect(hub, "news", other)[0] and connect(hub, "news", other)[0]
+    assert run(hub.socket_count("news")) == 4
+    hub.disconnect(kept[0])
+    assert connect(hub, "news", full)[0] is not None
+
+
+def test_a_socket_over_the_cap_is_refused_with_a_code_clients_retry():
+    """E7: 1008 would end a Faces client for good; 1013 is retried (E8), as H5's is."""
+    assert CLOSE_TOO_MANY[0] == 1013 == CLOSE_FELL_BEHIND[0] == CLOSE_NO_HISTORY[0]
+    assert CLOSE_TOO_MANY[1].startswith("Try Again Later")
 
 
 def test_disconnect_forgets_the_socket_and_its_queue(hub):
@@ -253,8 +276,142 @@ def test_what_json_cannot_carry_is_refused_before_any_socket_sees_it(hub):
     assert sink.written == []
 
 
+class RecordingBroker(MemoryBroker):
+    """The in-memory broker, which also notes each part of a push it is handed, and how
+    far the push's messages had been read by then."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[tuple[int, int]] = []  # (messages in the part, messages read)
+        self.keys: list[str | None] = []  # each part's idempotency key
+        self.read = 0
+
+    async def publish_messages(self, channel, channel_id, bodies, idempotency_key=None):
+        self.parts.append((len(bodies), self.read))
+        self.keys.append(idempotency_key)
+        return await super().publish_messages(channel, channel_id, bodies, idempotency_key)
+
+
+def test_many_messages_reach_the_broker_in_parts_read_as_they_go(clock):
+    """A burst of 2,500 is three parts (a script each, with Redis), built from a generator
+    as they go; the socket gets every message in order at offsets 1 to 2,500."""
+    broker = RecordingBroker()
+    hub = Hub(broker, clock=clock)
+    channel_id = run(hub.register("news"))
+    _, sink = connect(hub, "news", channel_id)
+
+    def numbers():
+        for n in range(2500):
+            broker.read += 1
+            yield str(n)
+
+    assert run(hub.send_encoded("news", numbers())) == 2500
+    # A part goes out when the message after it is read (the last when none is left).
+    assert broker.parts == [(SEND_PART_MESSAGES, 1001), (1000, 2001), (500, 2500)]
+    frames = [json.loads(text) for text in sink.written]
+    assert [f["data"] for f in frames] == list(range(2500))
+    assert [int(f["id"].split(":")[1]) for f in frames] == list(range(1, 2501))
+    assert run(hub.send_encoded("news", [])) == 0 and len(broker.parts) == 3  # none: no part
+
+
+def test_a_part_is_at_most_a_mebibyte_and_a_larger_message_a_part_of_its_own(clock):
+    broker = RecordingBroker()
+    hub = Hub(broker, clock=clock)
+    run(hub.register("news"))
+    large, small = "x" * (SEND_PART_BYTES + 1), "y" * (SEND_PART_BYTES // 4)
+    run(hub.send_encoded("news", [small] * 5 + [large, small]))
+    assert [size for size, _ in broker.parts] == [4, 1, 1, 1]
+
+
+class FailingBroker(RecordingBroker):
+    """The in-memory broker, unreachable from its second part on (as Redis going away)."""
+
+    failing = True
+
+    async def publish_messages(self, channel, channel_id, bodies, idempotency_key=None):
+        if self.parts and self.failing:
+            raise BrokerUnavailable("could not reach the broker to send the push")
+        return await super().publish_messages(channel, channel_id, bodies, idempotency_key)
+
+
+def test_a_broker_failing_after_a_part_says_what_went_out_in_its_own_error(clock):
+    hub = Hub(FailingBroker(), clock=clock)
+    channel_id = run(hub.register("news"))
+    _, sink = connect(hub, "news", channel_id)
+    expected = r"^could not reach the broker .*; messages 1 to 1000 of this push went out"
+    with pytest.raises(BrokerUnavailable, match=expected):
+        run(hub.send_many("news", range(2500)))
+    assert len(sink.written) == 1000
+
+
+def test_a_push_of_many_parts_retried_with_its_key_publishes_only_the_parts_not_yet_out(clock):
+    """Each part of a push is remembered under its own key (the key, then KEY/2, KEY/3):
+    after a failure past the first part, the same push sent again with the same key
+    delivers every message once, in order."""
+    broker = FailingBroker()
+    hub = Hub(broker, clock=clock)
+    channel_id = run(hub.register("news"))
+    _, sink = connect(hub, "news", channel_id)
+    with pytest.raises(BrokerUnavailable):
+        run(hub.send_many("news", range(2500), idempotency_key="burst-1"))
+    broker.failing = False
+    run(hub.send_many("news", range(2500), idempotency_key="burst-1"))
+    assert [json.loads(frame)["data"] for frame in sink.written] == list(range(2500))
+    assert broker.keys == ["burst-1", "burst-1", "burst-1/2", "burst-1/3"]
+
+
+def test_a_message_utf8_cannot_carry_says_which_and_what_went_before(hub):
+    """Read as they go, the parts before it are out: the error says so."""
+    channel_id = run(hub.register("news"))
+    _, sink = connect(hub, "news", channel_id)
+    bodies = [str(n) for n in range(1500)]
+    bodies[1200] = '"\ud800"'  # a lone surrogate (encode_data would have escaped it)
+    expected = r"message 1201 holds a lone surrogate .*; messages 1 to 1000 of this push went out"
+    with pytest.raises(ValueError, match=expected):
+        run(hub.send_encoded("news", bodies))
+    assert len(sink.written) == 1000
+
+
 def test_a_lone_surrogate_in_a_message_goes_out_as_its_json_escape(hub):
     channel_id = run(hub.register("news"))
     _, sink = connect(hub, "news", channel_id)
     assert run(hub.send("news", ["\ud800", "é\udfff"])) == 1
     assert without_ids(sink.written) == ['{"data":["\\ud800","é\\udfff"]}']
+
+
+def test_a_push_sent_again_with_its_idempotency_key_answers_as_the_first_and_is_not_delivered(
+    hub, clock
+):
+    """Centrifugo's idempotency_key: per channel, for IDEMPOTENCY_SECONDS; a retried push
+    (its outcome unknown to the sender) is delivered once, under one offset (H1)."""
+    news, sports = run(hub.register("news")), run(hub.register("sports"))
+    (_, sink), (_, other) = connect(hub, "news", news), connect(hub, "sports", sports)
+    assert run(hub.send("news", "once", idempotency_key="k-1")) == 1
+    _, late = connect(hub, "news", news)
+    assert run(hub.send("news", "once", idempotency_key="k-1")) == 1  # the first's answer
+    assert run(hub.send_frames("news", ["raw"], idempotency_key="k-1")) == 1
+    assert run(hub.send_many("news", [1, 2], idempotency_key="k-1")) == 1
+    assert without_ids(sink.written) == ['{"data":"once"}'] and sink.written[0].endswith(':1"}')
+    assert late.written == []
+    assert run(hub.send("sports", "same key", idempotency_key="k-1")) == 1  # another channel
+    assert without_ids(other.written) == ['{"data":"same key"}']
+    clock.now += IDEMPOTENCY_SECONDS - 1
+    assert run(hub.send("news", "again", idempotency_key="k-1")) == 1  # still remembered
+    assert late.written == []
+    clock.now += 1
+    hub.tick()
+    assert run(hub.send("news", "again", idempotency_key="k-1")) == 2  # forgotten: a new push
+    assert without_ids(late.written) == ['{"data":"again"}']
+    assert run(hub.send("news", "no key")) == run(hub.send("news", "no key")) == 2
+    for bad in ["", "a b", "é", "x" * 129, 7]:
+        with pytest.raises(ValueError, match="idempotency key"):
+            run(hub.send("news", "x", idempotency_key=bad))
+
+
+def test_nothing_to_send_publishes_nothing(hub):
+    channel_id = run(hub.register("news"))
+    _, sink = connect(hub, "news", channel_id)
+    assert run(hub.send_frames("news", [])) == run(hub.send_many("news", [])) == 0
+    assert sink.written == []
+    assert run(hub.send("news", "next")) == 1
+    assert sink.written[0].endswith(':1"}')  # no offset taken by the empty push

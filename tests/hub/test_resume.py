@@ -8,7 +8,9 @@ connection, a stream that no longer holds what was missed.
 
 import asyncio
 import json
+import tracemalloc
 
+import hypothesis
 import pytest
 
 from pypush_server.history import HistoryBounds, MemoryHistory, Position, Stored
@@ -387,3 +389,87 @@ def test_history_bounds_are_checked():
         HistoryBounds(seconds=float("nan"))
     with pytest.raises(ValueError):
         HistoryBounds(bytes=True)
+
+
+def test_H6_the_age_index_never_holds_more_than_the_history_does(clock):
+    """200,000 pushes to a history of 10 messages: what the process holds for the age bound
+    stays that of 10 messages, not of every message pushed within the age bound."""
+    history = MemoryHistory(HistoryBounds(messages=10, bytes=1000), clock)
+    history.append("a", [b"0"])
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(200_000):
+            history.append("a", [b"%d" % n])
+            clock.now += 0.0001  # 20 s in all: well within the 180 s age bound
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert history.held("a") == 10
+    assert grown < 100_000, "%d bytes held for 10 messages" % grown
+    assert history.index_size() <= history.held("a")
+
+
+def test_H6_the_age_bound_reaches_every_stream_whatever_trimmed_it_before(clock):
+    history = MemoryHistory(HistoryBounds(messages=2, seconds=10), clock)
+    start = clock.now
+    history.append("a", [b"1"])  # at 0: trimmed by the count bound below
+    clock.now = start + 1
+    history.append("b", [b"2"])  # at 1
+    clock.now = start + 5
+    history.append("a", [b"3"])  # at 5
+    clock.now = start + 8
+    history.append("a", [b"4"])  # at 8: "a" holds 5 and 8
+    assert (history.held("a"), history.held("b"), history.index_size()) == (2, 1, 2)
+    clock.now = start + 12  # older than 2 goes: "b"'s message
+    history.sweep(clock.now)
+    assert (history.held("a"), history.held("b"), history.index_size()) == (2, 0, 1)
+    clock.now = start + 16  # older than 6 goes: "a"'s message of 5
+    history.sweep(clock.now)
+    assert [body for _, body in history.read("a", 0).entries] == [b"4"]
+    history.forget("a")
+    assert history.index_size() == 0
+
+
+@hypothesis.settings(max_examples=200, deadline=None)
+@hypothesis.given(
+    hypothesis.strategies.lists(
+        hypothesis.strategies.tuples(
+            hypothesis.strategies.sampled_from(["push", "forget", "sweep"]),
+            hypothesis.strategies.sampled_from(["a", "b", "c"]),
+            hypothesis.strategies.integers(0, 4),  # seconds that pass first
+            hypothesis.strategies.lists(hypothesis.strategies.binary(max_size=6), max_size=3),
+        ),
+        max_size=40,
+    )
+)
+def test_H6_memory_history_keeps_what_the_three_bounds_allow_and_indexes_no_more(steps):
+    """Against a plain model: each stream's last messages within the count and byte bounds,
+    none older than the age bound; the age index one entry at most per message held."""
+    clock = Clock()
+    bounds = HistoryBounds(messages=3, bytes=10, seconds=5)
+    history = MemoryHistory(bounds, clock)
+    model: dict[str, tuple[int, list[tuple[int, bytes, float]]]] = {}
+    for action, stream, seconds, bodies in steps:
+        clock.now += seconds
+        if action == "forget":
+            history.forget(stream)
+            model.pop(stream, None)
+        elif action == "push":
+            history.append(stream, bodies)
+            last, kept = model.get(stream, (0, []))
+            for body in bodies:
+                last += 1
+                if len(body) <= bounds.bytes:
+                    kept.append((last, body, clock.now))
+            while len(kept) > bounds.messages or sum(len(e[1]) for e in kept) > bounds.bytes:
+                kept.pop(0)
+            model[stream] = (last, kept)
+        else:
+            history.sweep(clock.now)
+        for name, (last, kept) in model.items():
+            fresh = [(o, b) for o, b, when in kept if when >= clock.now - bounds.seconds]
+            stored = history.read(name, 0)
+            assert (stored.last, stored.entries) == (last, fresh)
+        held = sum(history.held(name) for name in model)
+        assert history.index_size() <= held

@@ -10,7 +10,10 @@ from starlette.routing import Mount, Route
 from pypush_server.asgi import PushEndpoint
 from pypush_server.hub import Hub
 
-hub = Hub(max_queue_bytes=int(os.environ.get("QUEUE_BYTES", 8 * 1024 * 1024)))
+hub = Hub(
+    max_queue_bytes=int(os.environ.get("QUEUE_BYTES", 8 * 1024 * 1024)),
+    max_sockets_per_channel_id=int(os.environ.get("SOCKETS_PER_CHANNEL_ID", 1000)),
+)
 
 
 async def register(request: Request) -> JSONResponse:

@@ -3,11 +3,13 @@
 import asyncio
 import json
 import urllib.error
+import urllib.request
 
 import aiohttp
 import pytest
 
 from pypush_server.hub import Hub
+from pypush_server.messages import MessageError, TooDeep, encode_data
 from tests.support import receive, run, wait_until, without_position, ws_url
 
 
@@ -103,3 +105,60 @@ def test_expiring_a_channel_id_forgets_what_was_counted_for_it():
         assert await hub.channel_ids("news") == [kept]
 
     run(scenario())
+
+
+DEEP_BODIES = {
+    "100,000 open brackets": b"[" * 100_000,
+    "a valid 2,000-deep object": b'{"a":' * 2000 + b"1" + b"}" * 2000,
+    "a valid 5,000-deep array": b"[" * 5000 + b"]" * 5000,
+}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/channels/deep/push", "/api/channels/deep/burst", "/demo/chat"]
+)
+@pytest.mark.parametrize("body", DEEP_BODIES.values(), ids=DEEP_BODIES.keys())
+def test_json_nested_too_deeply_is_a_400(server, path, body):
+    """json recurses once per array or object: past the stack, a RecursionError, which is no
+    ValueError. Whatever the route, a 400 that says why, and no traceback in the log."""
+    status, error = refusal(server, path, body)
+    assert status == 400, error
+    assert "nested too deeply" in error, error
+    assert "RecursionError" not in server.log_path.read_text()
+
+
+def test_a_message_too_deep_to_write_is_refused_with_a_message_error():
+    """A value built in Python (the Python API's hub.send) can be deeper than json.dumps can
+    write; and how deep it can go depends on the stack below it, so a value that was read
+    may still be too deep to write where it is sent. TooDeep (a 400 over HTTP), not a
+    RecursionError."""
+    value: object = 1
+    for _ in range(100_000):
+        value = [value]
+    with pytest.raises(TooDeep, match="the message is nested too deeply"):
+        encode_data(value)
+    assert issubclass(TooDeep, MessageError)
+    assert encode_data([[[1]]]) == "[[[1]]]"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json; charset=bogus",
+        "application/json; charset=utf-16",
+        "application/json; charset=",
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/channels/any/push", "/api/channels", "/demo/chat"])
+def test_json_is_read_as_utf_8_whatever_charset_the_client_names(server, path, content_type):
+    """RFC 8259 defines no charset for application/json: JSON is UTF-8. A charset no codec
+    has was a LookupError, a 500."""
+    body = {"channel": "news", "text": "héllo"} if "push" not in path else "héllo"
+    request = urllib.request.Request(
+        server.base_url + path, data=json.dumps(body, ensure_ascii=False).encode(), method="POST"
+    )
+    request.add_header("Content-Type", content_type)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status in (200, 201)
+    status, error = refusal(server, "/api/channels/any/push", b'"\xff"')
+    assert (status, error) == (400, "the body is not UTF-8, as JSON is: invalid start byte")

@@ -228,9 +228,121 @@ POST_ROUTES = (
 )
 
 
+# What a client may put after application/json: JSON has no charset (RFC 8259), but
+# clients name one, sometimes one no codec has.
+CHARSETS = st.sampled_from(["", "; charset=utf-8", "; charset=UTF-16", "; charset=bogus", ";"])
+
+
 @SETTINGS
-@given(st.sampled_from(POST_ROUTES), st.binary(max_size=200))
-def test_no_body_is_a_server_error(client, path, body):
-    status, answer = client.run(client.post(path, body))
+@given(st.sampled_from(POST_ROUTES), st.binary(max_size=200), CHARSETS)
+def test_no_body_is_a_server_error(client, path, body, charset):
+    headers = {"Content-Type": "application/json" + charset}
+    status, answer = client.run(client.post(path, body, headers))
     assert status < 500 or status == 501, (path, body, status, answer)
     clear_faults(client)
+
+
+def nested(depth: int, kinds: list[bool]) -> str:
+    """JSON ``depth`` arrays or objects deep (``kinds[i % len]``: an object), around 1."""
+    opening = "".join('{"k":' if kinds[i % len(kinds)] else "[" for i in range(depth))
+    closing = "".join("}" if kinds[i % len(kinds)] else "]" for i in reversed(range(depth)))
+    return opening + "1" + closing
+
+
+JSON_ROUTES = ("/api/channels/deep/push", "/api/channels/deep/burst", "/demo/chat")
+
+
+@SETTINGS
+@given(
+    st.sampled_from(JSON_ROUTES),
+    st.integers(1, 2500),
+    st.lists(st.booleans(), min_size=1, max_size=3),
+    st.booleans(),
+)
+@example("/api/channels/deep/push", 100_000, [False], False)  # "[" * 100,000, never closed
+def test_json_of_any_depth_is_pushed_or_refused_with_400(client, path, depth, kinds, closed):
+    """How deep json can read and write depends on the stack: any depth is pushed as itself
+    or refused with a 400 that says it is nested too deeply, never a 500."""
+    body = nested(depth, kinds) if closed else "[" * depth
+    if path.endswith("/burst"):
+        body = '{"count": 1, "message": %s}' % body
+    elif path == "/demo/chat":
+        body = '{"text": %s}' % body
+    status, answer = client.run(client.post(path, body.encode()))
+    assert status in (200, 400), (depth, status, answer)
+    if status == 400 and closed and "nested too deeply" not in answer["error"]:
+        assert path == "/demo/chat", answer  # the chat takes text, not arrays
+        assert answer["error"].startswith('give {"text"'), answer
+    elif status == 400:
+        assert "nested too deeply" in answer["error"] or not closed, answer
+    else:
+        assert path != "/demo/chat" and answer in ({"received": 0}, {"frames": 1, "delivered": 0})
+
+
+class RawClient:
+    """The application (a token, a trusted proxy on loopback) on a free port, spoken to
+    over a plain TCP connection, so that a header can hold any bytes."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server = TestServer(make_app(config), host="127.0.0.1")
+        self.run(self.server.start_server())
+
+    def run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(30)
+
+    async def status(self, head: bytes) -> int:
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.server.port)
+        writer.write(head + b"Connection: close\r\n\r\n")
+        status_line = await reader.readline()
+        writer.close()
+        return int(status_line.split()[1])
+
+    def close(self) -> None:
+        self.run(self.server.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture(scope="module", params=["x-forwarded", "forwarded"])
+def raw_client(request) -> Iterator[RawClient]:
+    config = ServerConfig(
+        demo_clock=False,
+        api_token="s3cret",
+        trusted_proxies=("127.0.0.1",),
+        proxy_headers=request.param,
+        proxy_host_header=True,
+    )
+    client = RawClient(config)
+    yield client
+    client.close()
+
+
+HEADERS = ("Authorization", "Host", "Origin", "X-Forwarded-For", "X-Forwarded-Proto",
+           "X-Forwarded-Host", "Forwarded", "X-Real-IP", "Content-Type")  # fmt: skip
+header_bytes = st.binary(max_size=40).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
+
+
+@SETTINGS
+@given(
+    st.dictionaries(st.sampled_from(HEADERS), header_bytes | st.sampled_from([b"Bearer s3cret"])),
+    st.sampled_from(
+        ["GET /api/stats", "POST /api/channels", "GET /", "GET /jakarta.faces.push/x?y"]
+    ),
+)
+def test_headers_of_any_bytes_are_answered_never_a_server_error(raw_client, headers, request):
+    """Whatever bytes the headers the server reads hold, it answers (a refusal, or what was
+    asked), and /api/ answers only the exact token."""
+    head = request.encode() + b" HTTP/1.1\r\n"
+    headers.setdefault("Host", b"127.0.0.1")
+    for name, value in headers.items():
+        head += name.encode() + b": " + value + b"\r\n"
+    if request.startswith("POST"):
+        head += b"Content-Length: 0\r\n"
+    status = raw_client.run(raw_client.status(head))
+    assert status < 500, (headers, status)
+    if request.startswith("GET /api/") and status == 200:
+        assert headers.get("Authorization") == b"Bearer s3cret", headers

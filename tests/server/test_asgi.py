@@ -37,7 +37,7 @@ def app(tmp_path_factory):
         [sys.executable, "-m", "uvicorn", "tests.server.asgi_app:app", "--port", str(port)],
         cwd=ROOT,
         stderr=log,
-        env={**os.environ, "QUEUE_BYTES": str(2 * 1024 * 1024)},
+        env={**os.environ, "QUEUE_BYTES": str(2 * 1024 * 1024), "SOCKETS_PER_CHANNEL_ID": "2"},
     )
     base_url = "http://127.0.0.1:%d" % port
     wait_until(lambda: _answers(base_url), 20, "uvicorn listening")
@@ -95,6 +95,31 @@ def test_an_unknown_channel_id_is_accepted_then_closed_1008_and_expiry_closes_10
     run(scenario())
 
 
+def test_a_channel_id_over_its_cap_closes_its_next_socket_with_1013_not_the_channels(app):
+    """The cap (2 in this app) is per channelId, and its refusal a code clients retry (E8)."""
+    full, other = app.call("POST", "/channels/capped"), app.call("POST", "/channels/capped")
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            kept = [await session.ws_connect(app.ws(full["path"])) for _ in range(2)]
+            await asyncio.to_thread(
+                wait_until, lambda: app.call("GET", "/channels/capped")["sockets"] == 2
+            )
+            extra = await session.ws_connect(app.ws(full["path"]))
+            message = await receive(extra)
+            assert (message.data, message.extra) == (
+                1013,
+                "Try Again Later: too many sockets on this channelId",
+            )
+            mine = await session.ws_connect(app.ws(other["path"]))
+            await asyncio.to_thread(
+                wait_until, lambda: app.call("GET", "/channels/capped")["sockets"] == 3
+            )
+            assert not mine.closed and not any(socket.closed for socket in kept)
+
+    run(scenario())
+
+
 def test_a_stalled_socket_holds_up_no_push_and_is_closed_with_1013(app):
     info = app.call("POST", "/channels/slow")
     stalled = stalled_socket(app.base_url, info["path"])
@@ -128,3 +153,30 @@ def test_a_stalled_socket_holds_up_no_push_and_is_closed_with_1013(app):
         assert ends_within(stalled, 20)
     finally:
         stalled.close()
+
+
+@pytest.mark.parametrize(
+    "origin, status",
+    [
+        ("same", 101),
+        ("http://evil.test", 403),
+        ("http://[", 403),  # urlsplit raises ValueError on it: refused, not a server error
+        ("http://[::1", 403),
+    ],
+)
+def test_a_page_s_origin_of_any_text_is_allowed_or_refused_never_a_server_error(
+    app, origin, status
+):
+    info = app.call("POST", "/channels/origins")
+    if origin == "same":
+        origin = app.base_url
+
+    async def attempt() -> int:
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.ws_connect(app.ws(info["path"]), headers={"Origin": origin}):
+                    return 101
+            except aiohttp.WSServerHandshakeError as exc:
+                return exc.status
+
+    assert run(attempt()) == status

@@ -8,13 +8,15 @@ import asyncio
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from pypush_server.cli import parse_serve_args
 from pypush_server.limits import HANDSHAKE_RATE, SOCKETS, ClientLimits, client_key
-from tests.support import PushServer, run, wait_until, ws_url
+from tests.server.test_slow_clients import stalled_socket
+from tests.support import Channel, PushServer, run, wait_until, ws_url
 
 
 class Clock:
@@ -146,6 +148,66 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_limits(start_push_server
     )
 
 
+def test_a_page_at_its_cap_locks_no_other_page_of_the_channel_out(start_push_server):
+    """Two addresses fill one channelId; a third address's own channelId of the same channel
+    still opens, and the full channelId's next socket gets 1013, which a Faces client
+    retries (spec E8), not 1008, which would end it (E7)."""
+    server = start_push_server(
+        "--no-demo-clock",
+        "--max-sockets-per-channel-id",
+        "10",
+        "--max-sockets-per-address",
+        "5",
+        "--max-handshakes-per-second",
+        "0",
+        "--trusted-proxy",
+        "127.0.0.1",
+        "--trust-loopback",
+        test_server=False,
+    )
+    full = server.channel()
+    other = Channel(server, server.post("/api/channels", {"channel": full.name}))
+
+    def client(address: str) -> dict:
+        return {"X-Forwarded-For": address}
+
+    async def scenario() -> None:
+        sockets = [
+            await handshake(server, full.path, client(address))
+            for address in ("203.0.113.1", "203.0.113.2")
+            for _ in range(5)
+        ]
+        assert not [s for s in sockets if isinstance(s, int)]
+        mine = await handshake(server, other.path, client("203.0.113.3"))
+        extra = await handshake(server, full.path, client("203.0.113.3"))
+        closed = await extra.receive(timeout=10)
+        assert (closed.data, closed.extra) == (
+            1013,
+            "Try Again Later: too many sockets on this channelId",
+        )
+        pushed = await asyncio.to_thread(
+            server.post, "/api/channels/%s/push?channelId=%s" % (other.name, other.id), "still open"
+        )
+        assert pushed == {"received": 1}
+        assert await asyncio.to_thread(full.push, "to all") == 11  # 10 and mine: not the extra
+        assert json.loads((await mine.receive(timeout=10)).data)["data"] == "still open"
+        assert json.loads((await mine.receive(timeout=10)).data)["data"] == "to all"
+        await close_all([*sockets, mine, extra])
+
+    run(scenario())
+    wait_until(
+        lambda: "channelId at its cap of sockets" in server.log_path.read_text(),
+        what="the refusal logged",
+    )
+
+
+def test_the_old_name_of_the_cap_still_works_and_says_the_new_one():
+    args, config = parse_serve_args(["--max-sockets-per-channel", "7"])
+    assert config.max_sockets_per_channel_id == 7
+    assert "--max-sockets-per-channel-id" in args.renamed[0]
+    assert parse_serve_args([])[1].max_sockets_per_channel_id == 1000
+
+
 def test_sockets_beyond_the_cap_get_429_until_one_closes(start_push_server):
     server = start_push_server(
         "--no-demo-clock", "--max-sockets-per-address", "2", test_server=False
@@ -208,3 +270,69 @@ def test_the_defaults():
         ["--max-handshakes-per-second", "0", "--max-sockets-per-address", "0"]
     )
     assert (config.max_handshakes_per_second, config.max_sockets_per_address) == (None, None)
+
+
+def peak_rss_reset(pid: int) -> int:
+    """Reset the process's peak resident size (Linux: clear_refs 5); its size now, in bytes."""
+    Path("/proc/%d/clear_refs" % pid).write_text("5")
+    return _status_kib(pid, "VmRSS") * 1024
+
+
+def peak_rss(pid: int) -> int:
+    """The process's peak resident size since the last reset, in bytes."""
+    return _status_kib(pid, "VmHWM") * 1024
+
+
+def _status_kib(pid: int, field: str) -> int:
+    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise LookupError(field)
+
+
+def test_a_burst_is_built_as_it_goes_out_not_whole_first(start_push_server):
+    """500 messages of 100 KB (50 MB) to a socket that reads nothing: every message was
+    encoded and every frame built before the first was offered, some 100 MB at once. Part
+    by part, the server holds a part, the socket's queue until its bound closes it with
+    1013 (the slow-client policy), and the history's bound: the same with any count."""
+    server = start_push_server("--no-demo-clock")
+    channel = server.channel()
+    count, message = 500, "x" * 100_000
+    assert channel.burst(count=5, message=message)["frames"] == 5  # warmed up
+    stalled = stalled_socket(server.base_url, channel.path)
+    try:
+        channel.wait_for_sockets(1)
+        base = peak_rss_reset(server.process.pid)
+        assert channel.burst(count=count, message=message)["frames"] == count
+        grown = peak_rss(server.process.pid) - base
+        channel.wait_for_sockets(0)  # the stalled socket, closed with 1013
+    finally:
+        stalled.close()
+    assert grown < 30 * 1024 * 1024, "the burst took %.1f MB" % (grown / 1024 / 1024)
+
+
+def test_a_burst_larger_than_its_bound_gets_413_naming_the_bound(start_push_server):
+    """count x frame size is bounded (--max-burst-bytes): a larger burst pushes nothing."""
+    server = start_push_server("--no-demo-clock", "--max-burst-bytes", "1000000")
+    channel = server.channel()
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await session.ws_connect(ws_url(server, channel.path), max_msg_size=0)
+            await asyncio.to_thread(channel.wait_for_sockets, 1)
+            within = await asyncio.to_thread(channel.burst, count=9, message="x" * 100_000)
+            assert within == {"frames": 9, "delivered": 9}  # 900 KB
+            for body in (
+                {"count": 11, "message": "x" * 100_000},
+                {"count": 100_000, "numbered": True},
+            ):
+                with pytest.raises(urllib.error.HTTPError) as refused:
+                    await asyncio.to_thread(channel.burst, **body)
+                assert refused.value.code == 413
+                error = json.loads(refused.value.read())["error"]
+                assert "the limit is 1000000 bytes (--max-burst-bytes)" in error, error
+            assert await asyncio.to_thread(channel.push, "after") == 1
+            frames = [json.loads((await socket.receive(timeout=10)).data) for _ in range(10)]
+            assert frames[-1]["data"] == "after" and frames[-1]["id"].endswith(":10")
+
+    run(scenario())

@@ -142,3 +142,46 @@ def test_without_pings_nginx_closes_an_idle_socket_at_its_read_timeout(start_pus
         wait_until(lambda: "upstream timed out" in (tmp_path / "error.log").read_text())
     finally:
         nginx.stop()
+
+
+def test_a_client_s_own_x_forwarded_host_does_not_pass_through_nginx(behind_nginx):
+    """The Deploying page's nginx passes Host on and writes no X-Forwarded-Host, so a
+    client's own passes through it: the server must not believe it (no
+    --proxy-host-header), neither in the URLs it hands out nor past the DNS-rebinding
+    guard."""
+    _, nginx, proxied = behind_nginx
+    token = {"Authorization": "Bearer " + TOKEN}
+    request = urllib.request.Request(
+        nginx.base_url + "/api/channels",
+        data=json.dumps({"channel": "news"}).encode(),
+        headers={**token, "Content-Type": "application/json", "X-Forwarded-Host": "198.51.100.7"},
+    )
+    with urllib.request.urlopen(request, timeout=10, context=nginx.client_context()) as answer:
+        url = json.loads(answer.read())["url"]
+    assert url.startswith("wss://127.0.0.1:%d/jakarta.faces.push/news?" % nginx.port), url
+    rebound = {**token, "Host": "evil.example", "X-Forwarded-Host": "127.0.0.1"}
+    assert status(proxied, "GET", "/api/stats", rebound) == 421
+
+
+def test_a_server_that_trusts_loopback_refuses_what_an_unnamed_nginx_forwards(
+    start_push_server, tmp_path
+):
+    """serve.py with no flags (loopback trusted) behind the Deploying page's nginx, whose
+    --trusted-proxy was forgotten: every client reaches it from loopback, but nginx names
+    the client (X-Forwarded-For), so the API refuses it and says why."""
+    server = start_push_server("--no-demo-clock", test_server=False)
+    nginx = Nginx(tmp_path, int(server.base_url.rsplit(":", 1)[1])).start()
+    try:
+        request = urllib.request.Request(
+            nginx.base_url + "/api/channels",
+            data=json.dumps({"channel": "news"}).encode(),
+            headers={"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.9"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10, context=nginx.client_context())
+        assert refused.value.code == 403
+        error = json.loads(refused.value.read())["error"]
+        assert "came through a proxy" in error and "--trusted-proxy" in error, error
+        assert server.post("/api/channels", {"channel": "news"})["channel"] == "news"  # direct
+    finally:
+        nginx.stop()

@@ -37,6 +37,13 @@ def api(server: PushServer, path: str, headers: dict, body: object = None) -> tu
         return exc.code, json.loads(text) if text.startswith("{") else {"text": text}
 
 
+def demo_page(server: PushServer, headers: dict) -> str:
+    """The demo page's HTML, which holds the push URLs the page's sockets open."""
+    request = urllib.request.Request(server.base_url + "/", headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read().decode()
+
+
 def handshake(server: PushServer, path: str, headers: dict) -> int:
     async def attempt() -> int:
         async with aiohttp.ClientSession() as session:
@@ -71,11 +78,34 @@ def proxy_not_trusted(start_module_server) -> PushServer:
         "--no-demo-clock",
         "--trusted-proxy",
         "192.0.2.1",
+        "--api-token",
+        TOKEN,
         "--trust-loopback",
         "--allow-host",
         "push.example.org",
         test_server=False,
     )
+
+
+@pytest.fixture(scope="module")
+def proxy_names_the_host(start_module_server) -> PushServer:
+    """A trusted proxy that writes X-Forwarded-Host, and the server told so."""
+    return start_module_server(
+        "--no-demo-clock",
+        "--trusted-proxy",
+        "127.0.0.1",
+        "--proxy-host-header",
+        "--trust-loopback",
+        "--allow-host",
+        "push.example.org",
+        test_server=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def no_flags(start_module_server) -> PushServer:
+    """serve.py as `make demo` starts it: on loopback, loopback trusted, no proxy named."""
+    return start_module_server("--no-demo-clock", test_server=False)
 
 
 @pytest.mark.parametrize(
@@ -111,6 +141,33 @@ def test_the_issue_s_request_no_longer_reaches_the_faults(start_push_server):
     assert api(server, "/api/faults/down", {}, {"seconds": 5})[0] == 401  # the proxy's own
 
 
+@pytest.mark.parametrize(
+    "header, value",
+    [
+        ("X-Forwarded-For", "203.0.113.9"),
+        ("X-Forwarded-For", "127.0.0.1"),  # a proxy the server does not trust says so
+        ("Forwarded", "for=203.0.113.9"),
+        ("X-Real-IP", "203.0.113.9"),
+    ],
+)
+def test_a_loopback_request_through_an_untrusted_proxy_is_not_taken_for_loopback(
+    no_flags, proxy_not_trusted, header, value
+):
+    """A proxy on the same machine in front of a server that trusts loopback: every client
+    would be loopback. A request that names a client came through a proxy, and without
+    --trusted-proxy nothing says who its client is: refused, saying why."""
+    assert api(no_flags, "/api/channels", {}, {"channel": "news"})[0] == 201  # loopback itself
+    status, answer = api(no_flags, "/api/channels", {header: value}, {"channel": "news"})
+    assert status == 403, answer
+    assert "came through a proxy (it carries %s)" % header in answer["error"]
+    assert "--api-token" in answer["error"] and "--trusted-proxy" in answer["error"]
+    # A proxy that is not the trusted one: the same; the token is what the API wants then.
+    status, answer = api(proxy_not_trusted, "/api/stats", {header: value})
+    assert status == 401 and "came through a proxy" in answer["error"], answer
+    with_token = {header: value, "Authorization": "Bearer " + TOKEN}
+    assert api(proxy_not_trusted, "/api/stats", with_token)[0] == 200
+
+
 def test_an_untrusted_peer_s_forwarding_headers_are_ignored(proxy_not_trusted):
     headers = {
         "X-Forwarded-For": "203.0.113.9",
@@ -118,8 +175,9 @@ def test_an_untrusted_peer_s_forwarding_headers_are_ignored(proxy_not_trusted):
         "X-Forwarded-Host": "push.example.org",
         "Forwarded": "for=203.0.113.9;proto=https;host=push.example.org",
     }
-    status, answer = api(proxy_not_trusted, "/api/channels", headers, {"channel": "news"})
-    assert status == 201, answer  # still loopback
+    with_token = {**headers, "Authorization": "Bearer " + TOKEN}
+    status, answer = api(proxy_not_trusted, "/api/channels", with_token, {"channel": "news"})
+    assert status == 201, answer
     assert answer["url"].startswith(proxy_not_trusted.base_url.replace("http:", "ws:") + "/")
     channel = "/jakarta.faces.push/news?" + answer["channelId"]
     page = {"Origin": "https://push.example.org", **headers}
@@ -135,14 +193,42 @@ def test_urls_the_api_returns_are_those_the_client_used(behind_proxy):
     assert status == 201, answer
     assert answer["url"] == "wss://push.example.org/jakarta.faces.push/news?" + answer["channelId"]
     status, answer = api(
-        behind_proxy,
-        "/api/channels",
-        {**tls, "X-Forwarded-Host": "push.example.org:8443"},
-        {"channel": "news"},
+        behind_proxy, "/api/channels", {**tls, "Host": "push.example.org:8443"}, {"channel": "news"}
     )
     assert answer["url"].startswith("wss://push.example.org:8443/jakarta.faces.push/news?")
     status, answer = api(behind_proxy, "/api/channels", {}, {"channel": "news"})
     assert answer["url"].startswith(behind_proxy.base_url.replace("http:", "ws:") + "/")
+
+
+def test_the_host_a_proxy_passes_through_is_not_believed_unless_told(
+    behind_proxy, proxy_names_the_host
+):
+    """A proxy that passes Host on (the Deploying page's nginx) passes a client's own
+    X-Forwarded-Host through untouched: believed, it would name any host the client likes,
+    in the URLs the server hands out and past the DNS-rebinding guard."""
+    client = {"X-Forwarded-For": "127.0.0.1", "X-Forwarded-Proto": "https"}
+    own = behind_proxy.base_url.split("://", 1)[1]
+    status, answer = api(
+        behind_proxy,
+        "/api/channels",
+        {**client, "X-Forwarded-Host": "198.51.100.7"},
+        {"channel": "news"},
+    )
+    assert status == 201, answer
+    assert answer["url"].startswith("wss://%s/jakarta.faces.push/news?" % own), answer
+    rebound = {**client, "Host": "evil.example", "X-Forwarded-Host": "127.0.0.1"}
+    assert api(behind_proxy, "/api/stats", rebound)[0] == 421
+    page = demo_page(behind_proxy, {**client, "X-Forwarded-Host": "198.51.100.7"})
+    assert "198.51.100.7" not in page and "wss://%s/jakarta.faces.push/" % own in page
+    # Told the proxies write it (--proxy-host-header), the server believes them.
+    status, answer = api(
+        proxy_names_the_host,
+        "/api/channels",
+        {**client, "X-Forwarded-Host": "push.example.org:8443"},
+        {"channel": "news"},
+    )
+    assert answer["url"].startswith("wss://push.example.org:8443/jakarta.faces.push/news?")
+    assert api(proxy_names_the_host, "/api/stats", rebound)[0] == 200
 
 
 @pytest.mark.parametrize(
@@ -161,7 +247,7 @@ def test_the_origin_check_compares_the_page_with_what_the_client_used(
     behind_proxy, origin, proto, host, status
 ):
     channel = behind_proxy.channel()
-    headers = {"Origin": origin, "X-Forwarded-For": "203.0.113.9", "X-Forwarded-Host": host}
+    headers = {"Origin": origin, "X-Forwarded-For": "203.0.113.9", "Host": host}
     if proto:
         headers["X-Forwarded-Proto"] = proto
     assert handshake(behind_proxy, channel.path, headers) == status
@@ -202,7 +288,9 @@ def test_rfc_7239_forwarded_when_the_proxies_write_it(start_push_server):
         {"channel": "news"},
     )
     assert status == 201, answer
-    assert answer["url"].startswith("wss://push.example.org/jakarta.faces.push/news?")
+    # Forwarded's host= is believed only with --proxy-host-header: the Host header here.
+    own = server.base_url.split("://", 1)[1]
+    assert answer["url"].startswith("wss://%s/jakarta.faces.push/news?" % own), answer
     # X-Forwarded-* is not what these proxies write: a client's own passes through them.
     status, _ = api(server, "/api/stats", {"X-Forwarded-For": "203.0.113.9"})
     assert status == 200
@@ -229,3 +317,26 @@ def test_rfc_7239_forwarded_when_the_proxies_write_it(start_push_server):
 def test_rfc_7239_nodes(node, address):
     found = node_address(node)
     assert (None if found is None else str(found)) == address
+
+
+def test_forwarded_host_is_believed_only_when_told(start_push_server):
+    """RFC 7239's host= is the proxies' word on the host, as X-Forwarded-Host is: believed
+    with --proxy-host-header only (test_rfc_7239_forwarded_when_the_proxies_write_it: not)."""
+    server = start_push_server(
+        "--no-demo-clock",
+        "--trusted-proxy",
+        "127.0.0.1",
+        "--proxy-headers",
+        "forwarded",
+        "--proxy-host-header",
+        "--trust-loopback",
+        "--allow-host",
+        "push.example.org",
+        test_server=False,
+    )
+    element = {"Forwarded": "for=127.0.0.1;proto=https;host=push.example.org:8443"}
+    status, answer = api(server, "/api/channels", element, {"channel": "news"})
+    assert status == 201, answer
+    assert answer["url"].startswith("wss://push.example.org:8443/jakarta.faces.push/news?")
+    rebound = {"Host": "evil.example", "Forwarded": "for=127.0.0.1;host=127.0.0.1"}
+    assert api(server, "/api/stats", rebound)[0] == 200  # the proxy's word, believed

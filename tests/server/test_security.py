@@ -3,6 +3,7 @@
 import asyncio
 import json
 import re
+import socket
 import urllib.error
 from unittest import mock
 
@@ -144,6 +145,55 @@ def test_api_token_is_required_over_http_when_configured(start_push_server):
     PushServer(server.base_url, token="s3cret").channel()
 
 
+def raw_status(server: PushServer, head: bytes) -> tuple[int, bytes]:
+    """Send ``head`` (request line and headers, any bytes) and read the status and body."""
+    host, port = server.base_url.rsplit("/", 1)[1].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(head + b"Connection: close\r\n\r\n")
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [b"Bearer \xff\xfe", b"Bearer s3cret\xff", b"\xed\xa0\x80", b"Bearer s\xc3\xa9cret"],
+)
+def test_an_authorization_header_of_any_bytes_is_a_401(start_push_server, authorization):
+    """The token is compared as bytes: a header that is not UTF-8 is a wrong token."""
+    server = start_push_server("--no-demo-clock", "--api-token", "s3cret")
+    head = b"GET /api/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\n" % authorization
+    status, body = raw_status(server, head)
+    assert (status, json.loads(body)) == (401, {"error": "this API needs its token"})
+    right = b"GET /api/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer s3cret\r\n"
+    assert raw_status(server, right)[0] == 200
+    assert "Traceback" not in server.log_path.read_text()
+
+
+def test_a_token_of_any_bytes_is_compared_as_the_bytes_sent(start_push_server):
+    """A token from the environment or argv that is not UTF-8 (Python decodes it with
+    surrogateescape, as aiohttp decodes headers) opens the API to exactly those bytes."""
+    server = start_push_server("--no-demo-clock", "--api-token", "t\udcffk")
+    head = b"GET /api/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer t\xffk\r\n"
+    assert raw_status(server, head)[0] == 200
+    assert raw_status(server, head.replace(b"\xff", b"\xfe"))[0] == 401
+
+
+@pytest.mark.parametrize(
+    "header",
+    [b"Host: 127.0.0.1\xff", b"Host: \xff\xfe", b"Origin: http://\xff\xfe.x", b"Origin: http://["],
+)
+def test_host_and_origin_of_any_bytes_are_refused_not_a_server_error(server, header):
+    head = b"GET /api/stats HTTP/1.1\r\n%s\r\n" % header
+    if not header.startswith(b"Host"):
+        head += b"Host: 127.0.0.1\r\n"
+    status, body = raw_status(server, head)
+    assert status in (403, 421), body
+    assert "error" in json.loads(body)
+
+
 def test_channel_names_follow_the_faces_rule(server):
     for name in ["ok-name_1.2", "A"]:
         server.post("/api/channels", {"channel": name})
@@ -163,8 +213,9 @@ def test_a_push_larger_than_the_limit_is_refused_with_413(start_push_server):
     assert "limit is 1000" in json.loads(refused.value.read())["error"]
 
 
-def test_sockets_beyond_the_cap_are_closed_with_1008(start_push_server):
-    server = start_push_server("--max-sockets-per-channel", "2")
+def test_sockets_beyond_a_channel_ids_cap_are_closed_with_1013(start_push_server):
+    """1013, which a Faces client retries (spec E8), never 1008, which would end it (E7)."""
+    server = start_push_server("--max-sockets-per-channel-id", "2")
     channel = server.channel()
 
     async def scenario() -> None:
@@ -173,7 +224,10 @@ def test_sockets_beyond_the_cap_are_closed_with_1008(start_push_server):
             await asyncio.to_thread(wait_until, lambda: channel.sockets() == 2)
             extra = await session.ws_connect(ws_url(server, channel.path))
             message = await receive(extra)
-            assert (message.data, message.extra) == (1008, "Too many sockets on this channel")
+            assert (message.data, message.extra) == (
+                1013,
+                "Try Again Later: too many sockets on this channelId",
+            )
             assert channel.push("still here") == 2
             assert all(not socket.closed for socket in kept)
 
