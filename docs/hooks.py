@@ -6,8 +6,11 @@ reference cannot drift from ``--help``.
 """
 
 import argparse
+import contextlib
 import html
+import os
 import re
+from collections.abc import Iterator
 
 from pypush_server import cli
 
@@ -33,7 +36,8 @@ def render(name: str) -> str:
     """The usage line and a table of every option the parser shows in ``--help``."""
     if name not in PARSERS:
         raise ValueError("docs: no parser named %r for <!-- pypush-cli -->" % name)
-    parser = PARSERS[name]()
+    with _secrets_unset():
+        parser = PARSERS[name]()
     # A fixed width: the usage line must not depend on the terminal the build ran in.
     parser.formatter_class = lambda prog: argparse.HelpFormatter(prog, width=88)
     rows = [
@@ -49,6 +53,20 @@ def render(name: str) -> str:
         )
     usage = parser.format_usage().strip()
     return "```text\n%s\n```\n\n%s\n" % (usage, "\n".join(rows))
+
+
+@contextlib.contextmanager
+def _secrets_unset() -> Iterator[None]:
+    """The build's environment without the variables that give options their secrets
+    (``$PYPUSH_API_TOKEN``, ``$PYPUSH_REDIS_URL``): the parser takes its defaults from them,
+    and the site must not show the build machine's token or Redis password."""
+    saved = {
+        name: os.environ.pop(name) for name in cli.SECRET_OPTIONS.values() if name in os.environ
+    }
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def _invocation(action: argparse.Action) -> str:

@@ -35,6 +35,16 @@ def test_the_cli_reference_has_every_option_help_shows(name, parser):
     assert page.count("\n| ") == len(shown) + 1  # the header and one row per option
 
 
+def test_the_cli_reference_shows_no_secret_of_the_environment_it_was_built_in(monkeypatch):
+    """--api-token and --redis default to $PYPUSH_API_TOKEN and $PYPUSH_REDIS_URL: a site
+    built where they are set must show neither value."""
+    monkeypatch.setenv("PYPUSH_API_TOKEN", "token-of-the-build-machine")
+    monkeypatch.setenv("PYPUSH_REDIS_URL", "redis://:password-of-the-build-machine@db:6379/0")
+    page = hooks().render("serve")
+    assert "of-the-build-machine" not in page
+    assert "| `--api-token TOKEN` |  |" in page and "| `--redis URL` |  |" in page
+
+
 def test_the_cli_reference_shows_help_text_as_text():
     page = hooks().render("bundle")
     assert '&lt;h:outputScript library="pypush" name="faces-push.js"/&gt;' in page
