@@ -513,7 +513,7 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
         type=_proxy_network,
         help="a reverse proxy in front of this server (an address, or a network such as "
         "10.0.0.0/8; repeatable): only its forwarding headers are believed, for the "
-        "client's address, scheme and host",
+        "client's address and scheme (and the host with --proxy-host-header)",
     )
     parser.add_argument(
         "--proxy-headers",
