@@ -55,7 +55,7 @@ def _difference(key: str) -> Callable[[dict, dict], float | None]:
 
 
 def startup_and_cost(runs: dict[str, list[Run]]) -> list[tuple]:
-    """Issue 13's targets: start-up on a real link, CPU per message, memory."""
+    """The benchmark's targets: start-up on a real link, CPU per message, memory."""
     default = DEFAULT_PATH
     rows = [
         (

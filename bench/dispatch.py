@@ -1,8 +1,8 @@
 """``python -m bench.dispatch``: one message's cost inside the page, with warm and cold caches.
 
-Issue 13, item 2, asks why pypush's CPU per 10 KB message stays above the JavaScript
-floor's in ``python -m bench`` when its own path per message (one call into Python,
-which decides, then the page's onmessage) is short. This takes the network out: each
+Why does pypush's CPU per 10 KB message stay above the JavaScript floor's in
+``python -m bench``, when its own path per message (one call into Python,
+which decides, then the page's onmessage) is short? This takes the network out: each
 page's WebSocket (captured through ``window.WebSocket``, which the loader and the
 floor both call) gets MessageEvents made here, one per task, as a socket delivers
 them, and only the ``onmessage`` call is timed. It runs twice per target:

@@ -9,14 +9,14 @@ an adapter) and in unit tests (with a fake socket and a fake clock).
 It sticks to the Python subset MicroPython runs: plain classes, no dataclasses,
 enum or typing imports at run time.
 
-Positions (issue 15, spec section 4a): pypush's server gives each message its place
+Positions (spec section 4a): pypush's server gives each message its place
 in its channelId's stream (``"id": "EPOCH:OFFSET"`` next to ``data``). Once a client
 has seen positions, and never otherwise, its reconnects ask the server to resume
 after the last message it delivered; the server replays what was missed, or says
 what it could not recover, which the page learns of as a *gap* (P4). Against a
 server that never sent a position (a Faces server) nothing of this ever happens.
 
-Connectivity (issue 20, spec section 4b): the host reports what the browser says of
+Connectivity (spec section 4b): the host reports what the browser says of
 the network (``offline``/``online``) and of the page (shown again after being hidden,
 or restored from the back/forward cache); the core decides what follows. Offline, no
 attempt is made or counted (N1); online again, or back on the page, a waiting client
@@ -349,7 +349,7 @@ class _Lifecycle:
         if self.state == OPEN:
             self.attempts = 0
 
-    # -- positions (issue 15) -----------------------------------------------------------
+    # -- positions (P1-P5) --------------------------------------------------------------
 
     def on_epoch(self, epoch: str, offset: object) -> int:
         """A message that came with its epoch: the socket's first positioned one, one whose
@@ -422,7 +422,7 @@ class _Lifecycle:
             self.epoch, self.offset = position
         self.client.report_gap(missed, reason)  # P4
 
-    # -- connectivity (issue 20) ---------------------------------------------------------
+    # -- connectivity (N1-N5) ----------------------------------------------------------
 
     def watch_heartbeats(self, events: "_SocketEvents", value: object) -> None:
         """N4: the server announced heartbeats: a silence past their deadline means death."""
@@ -724,7 +724,7 @@ class PushRegistry:
         if autoconnect:
             client.open()
 
-    # -- what the host reports of the browser (issue 20) ---------------------------------
+    # -- what the host reports of the browser (N1-N3) ----------------------------------
 
     def network_changed(self, online: bool) -> None:
         """N1/N2: the browser fired ``offline`` or ``online``."""

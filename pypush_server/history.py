@@ -1,5 +1,5 @@
 """Positions and history: each channelId's recent messages, so a client that reconnects
-gets what it missed (issue 15, spec section 7a).
+gets what it missed (spec section 7a).
 
 Every message pushed to a channelId takes the next *offset* of that channelId's stream
 (1, 2, 3, …) and goes out as ``{"data": message, "id": "EPOCH:OFFSET"}``. The *epoch*

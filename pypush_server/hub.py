@@ -253,7 +253,7 @@ class Hub:
         self.heartbeat_seconds = heartbeat_seconds
         """H7: seconds between heartbeat frames to negotiated sockets; None: none, unannounced."""
         self.history = history if history is not None else HistoryBounds()
-        """How much of each channelId's stream is kept for clients that resume (issue 15)."""
+        """How much of each channelId's stream is kept for clients that resume (H6)."""
         if broker is None:
             from pypush_server.brokers.memory import MemoryBroker
 
@@ -584,7 +584,7 @@ class Hub:
             answer["heartbeat"] = round(self.heartbeat_seconds * 1000)
         self._offer(connection, Frame.control(answer), self.clock())
 
-    # -- resuming (issue 15) ------------------------------------------------------------
+    # -- resuming (H2-H5) ---------------------------------------------------------------
 
     async def resume(self, connection: Connection) -> None:
         """Send a socket that asked to resume what it missed, then its live messages.

@@ -9,7 +9,7 @@ Keys (``pypush`` is the prefix):
   was published meanwhile; trimmed to the last ``RETENTION`` seconds;
 - ``pypush:stream:{channelId}`` (hash: ``epoch``, ``last``, ``bytes``) and
   ``pypush:history:{channelId}`` (stream): each channelId's position and its last messages
-  (issue 15), entry ids ``{offset}-{milliseconds}``, trimmed to the hub's history bounds
+  (H1-H6), entry ids ``{offset}-{milliseconds}``, trimmed to the hub's history bounds
   at each push, and gone by itself after the age bound when nothing more is pushed; so a
   client resumes on any process;
 - ``pypush:workers`` (set) and ``pypush:worker:{id}`` (hash, channelId -> open sockets,

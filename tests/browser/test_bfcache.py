@@ -1,4 +1,4 @@
-"""A page restored from the back/forward cache reconnects (issue 20, spec N3), in Chromium.
+"""A page restored from the back/forward cache reconnects (spec N3), in Chromium.
 
 Playwright starts Chromium with the cache switched off (``--disable-back-forward-cache``):
 this test starts one of its own without that switch. Chromium fails a page's WebSockets as

@@ -1,4 +1,4 @@
-"""A real page of another origin tries to drive a developer's push server (issue 18, item 1).
+"""A real page of another origin tries to drive a developer's push server.
 
 The server listens on loopback and its API trusts loopback; any page open in the same
 browser can send it requests. The page here (tests/browser/pages/cross-site.js) is served by

@@ -1,4 +1,4 @@
-"""Every text crosses between the page and Python whole, code unit for code unit (issue 19).
+"""Every text crosses between the page and Python whole, code unit for code unit (T1).
 
 MicroPython 1.27 hands a string to JavaScript through a NUL-terminated conversion,
 so a string that made a round trip through Python would arrive cut at its first

@@ -6,7 +6,7 @@ mapped to ``*.xhtml``, ``.../faces/jakarta.faces.resource/faces-push.js?ln=pypus
 is mapped to ``/faces/*``, either maybe with ``&v=``), where a relative sibling URL misses.
 serve.py ``--faces-jar`` serves the jar ``pypush bundle --jar`` writes exactly as Faces maps
 such URLs (:mod:`pypush_server.testing.faces_resources`); every file the page loads must
-come through that same form, and a push must arrive (issue 16).
+come through that same form, and a push must arrive.
 """
 
 import json

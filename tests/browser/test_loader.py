@@ -1,4 +1,4 @@
-"""The loader on pages that include it in unusual ways (issue 18): twice, or late."""
+"""The loader on pages that include it in unusual ways (S6, S9, S10): twice, or late."""
 
 import re
 import urllib.parse

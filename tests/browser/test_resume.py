@@ -1,4 +1,4 @@
-"""Nothing lost across reconnects (issue 15): real browsers, real serve.py, on page.clock.
+"""Nothing lost across reconnects (P1-P5, H1-H8): real browsers, real serve.py, on page.clock.
 
 The server here keeps 20 messages per channelId (``--history-messages 20``), so a test
 can push more than it holds. One page per engine and interpreter, its clock installed
@@ -234,7 +234,7 @@ def test_P4_the_python_face_learns_of_a_gap_through_push_ongap(clock_page, resum
     clock_page.evaluate("(id) => faces.push.close(id)", client_id)
 
 
-# -- Connectivity (issue 20, spec section 4b): offline, online, the page shown again, and a
+# -- Connectivity (spec section 4b): offline, online, the page shown again, and a
 # server that vanished without a word. The server announces heartbeats every 25 s (its
 # default): the client's deadline is 37.5 s of page time.
 

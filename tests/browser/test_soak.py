@@ -1,5 +1,5 @@
 """Soak: 100 clients on one page; every client receives every pushed message exactly once,
-in order, while the server goes away under them (issue 15).
+in order, while the server goes away under them (P1-P5, H1-H6).
 
 Not part of the default suite (``-m soak`` runs it; ``make soak`` is the documented
 command). For two minutes (``SOAK_SECONDS`` to change it) the server pushes numbered

@@ -1,4 +1,4 @@
-"""The wheels as users get them (issue 16): built by pip, installed in fresh virtual
+"""The wheels as users get them: built by pip, installed in fresh virtual
 environments outside the repository (no web/, no Node), then ``pypush bundle``,
 ``pypush serve``, the pytest plugin and the server library, with pushes reaching pages
 in a real browser.

@@ -1,4 +1,4 @@
-"""serve.py --workers 3 over a real redis-server, with real pypush clients in a browser (issue 14).
+"""serve.py --workers 3 over a real redis-server, with real pypush clients in a browser.
 
 kill -9 one worker while the clients listen: the clients it served see their socket cut
 (1006, not final), reconnect by themselves on the reconnect schedule (spec E8) to the other

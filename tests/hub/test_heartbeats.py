@@ -1,4 +1,4 @@
-"""Heartbeats in the hub core (issue 20, spec H7): fake sinks, a fake clock, no event loop.
+"""Heartbeats in the hub core (spec H7): fake sinks, a fake clock, no event loop.
 
 Only a socket that asked to resume (its client is pypush's, H2) is told of heartbeats, in
 its ``resume`` frame, and sent them; a socket of a client written like Mojarra's never

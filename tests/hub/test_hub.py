@@ -1,7 +1,8 @@
 """The hub core without I/O: fake sockets (sinks) and a fake clock, no event loop of its own.
 
 Like tests/unit for pypush/core.py: each test feeds the hub calls and checks what it did to
-its sockets. Spec section 7 for the wire; issue 14 for the bounded send queues.
+its sockets. Spec section 7 for the wire; the bounded send queues keep a slow client from
+holding up anyone.
 """
 
 import asyncio

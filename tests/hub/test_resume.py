@@ -1,4 +1,4 @@
-"""Positions, history and resume in the hub core (issue 15, spec section 7a: H1 to H6).
+"""Positions, history and resume in the hub core (spec section 7a: H1 to H6).
 
 Fake sinks and a fake clock, as in test_hub.py: each test feeds the hub calls and reads
 what it wrote to its sockets. The edge cases are those Socket.IO tests its connection

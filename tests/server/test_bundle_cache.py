@@ -1,4 +1,4 @@
-"""The bundle's layout and how serve.py lets browsers cache it (warm visits, issue 5)."""
+"""The bundle's layout and how serve.py lets browsers cache it (warm visits)."""
 
 import base64
 import json

@@ -1,4 +1,4 @@
-"""Heartbeats over real sockets (issue 20, spec H7) and the ``vanish`` fault, against serve.py.
+"""Heartbeats over real sockets (spec H7) and the ``vanish`` fault, against serve.py.
 
 A client here is a plain aiohttp WebSocket: one written like Mojarra's (never asks to
 resume, never says hello: never sent a heartbeat), one that resumes by hand and one that

@@ -1,4 +1,4 @@
-"""Abuse limits per client address (issue 17): handshakes per second, open sockets, request size.
+"""Abuse limits per client address : handshakes per second, open sockets, request size.
 
 The rules on the sans-I/O ClientLimits with a fake clock, then each limit on a real serve.py:
 the refusal (429 or 413), its log line and its count in /api/stats.

@@ -90,8 +90,8 @@ def test_pages_of_the_https_origin_connect_over_wss_and_receive_pushes(behind_ng
 
 
 def test_through_nginx_the_api_needs_its_token_and_the_faults_do_not_exist(behind_nginx):
-    """Issue 17: behind a local proxy every client was loopback, so anyone who reached the
-    proxy could push, expire channelIds and call the faults, X-Forwarded-For or not."""
+    """Behind a local proxy every client is loopback: nobody who reaches the proxy may push,
+    expire channelIds or call the faults, X-Forwarded-For or not."""
     _, _, proxied = behind_nginx
     anonymous = PushServer(proxied.base_url, None, proxied.ssl_context)
     forged = {"X-Forwarded-For": "127.0.0.1"}

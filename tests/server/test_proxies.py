@@ -1,4 +1,4 @@
-"""Forwarding headers are believed from trusted proxies only (issue 17).
+"""Forwarding headers are believed from trusted proxies only.
 
 A real serve.py, and a plain client on loopback playing the proxy: a trusted one when the
 server names 127.0.0.1 with --trusted-proxy, an untrusted one when it names another address.
@@ -127,10 +127,9 @@ def test_a_trusted_proxy_says_who_the_client_is(behind_proxy, forwarded_for, loo
         assert (status, answer) == (403, {"error": "this API answers loopback only"})
 
 
-def test_the_issue_s_request_no_longer_reaches_the_faults(start_push_server):
-    """Issue 17: behind a local proxy, `X-Forwarded-For: 203.0.113.9` was answered 200 on
-    POST /api/faults/down. Now the API is closed to it, and without --faults there is no
-    such route at all."""
+def test_a_forwarded_request_does_not_reach_the_faults(start_push_server):
+    """Behind a local proxy, `X-Forwarded-For: 203.0.113.9` on POST /api/faults/down: the
+    API is closed to it, and without --faults there is no such route at all."""
     server = start_push_server(
         "--no-demo-clock", "--trusted-proxy", "127.0.0.1", "--api-token", TOKEN, test_server=False
     )

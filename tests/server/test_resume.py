@@ -1,4 +1,4 @@
-"""Resume over real sockets (issue 15, spec section 7a): serve.py, the ASGI endpoint under
+"""Resume over real sockets (spec section 7a): serve.py, the ASGI endpoint under
 uvicorn, and two serve.py processes over one real redis-server.
 
 A client here is a plain aiohttp WebSocket: one written like Mojarra's (reads ``data``,

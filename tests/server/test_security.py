@@ -290,7 +290,7 @@ def status_of(server: PushServer, method: str, path: str, body: object = None) -
 
 
 def test_the_fault_api_exists_only_when_asked_for(start_push_server):
-    """Issue 17: without --faults no fault route exists, and handshakes meet no fault."""
+    """Without --faults no fault route exists, and handshakes meet no fault."""
     production = start_push_server("--no-demo-clock", test_server=False)
     tested = start_push_server("--no-demo-clock")  # tests.support gives it --faults
 

@@ -1,4 +1,4 @@
-"""A client that stops reading holds up nobody (issue 14): 200 pushes of 1 MB through the API
+"""A client that stops reading holds up nobody: 200 pushes of 1 MB through the API
 with one stalled and one healthy socket on the channel.
 
 Every push call returns (each has a 10 s timeout: one that waited on the stalled socket would

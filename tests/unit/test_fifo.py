@@ -1,4 +1,4 @@
-"""pypush.fifo.Fifo: the queue behind subscribe()'s backlog (issue 18, item 6)."""
+"""pypush.fifo.Fifo: the queue behind subscribe()'s backlog (R3)."""
 
 import pytest
 
