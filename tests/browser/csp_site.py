@@ -15,17 +15,12 @@ import argparse
 import asyncio
 import html
 import secrets
-import signal
-import tempfile
-from pathlib import Path
 
 from aiohttp import web
 
-from pypush_build.bundle import write_bundle
-from pypush_server.server_app import make_app
 from pypush_server.testing.server import testing_config
+from tests.browser.sites import PAGES, serve_site
 
-PAGES = Path(__file__).parent / "pages"
 POLICY = (
     "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{extra}; "
     "connect-src 'self' ws://{host}; style-src 'self' 'unsafe-inline'; object-src 'none'; "
@@ -59,37 +54,16 @@ async def csp_page(request: web.Request) -> web.Response:
     )
 
 
-async def serve(port: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="pypush-bundle-") as folder:
-        bundle = write_bundle(Path(folder), url_prefix="/pypush/")  # the build step
-        await serve_bundle(port, bundle)
-
-
-async def serve_bundle(port: int, bundle: Path) -> None:
-    app = make_app(
-        # A test server's, but pages of its own origin only: the policy's connect-src.
-        testing_config(allowed_origins=()),
-        bundle_dir=bundle,
-        static=[("/test/", PAGES)],
-    )
+def add_routes(app: web.Application) -> None:
     app.router.add_get("/csp/{name}", csp_page)
-    runner = web.AppRunner(app, shutdown_timeout=2, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    print("csp site on http://127.0.0.1:%d" % runner.addresses[0][1], flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    await runner.cleanup()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.browser.csp_site")
     parser.add_argument("--port", type=int, default=0)
-    asyncio.run(serve(parser.parse_args().port))
+    # A test server's, but pages of its own origin only: the policy's connect-src.
+    config = testing_config(allowed_origins=())
+    asyncio.run(serve_site(parser.parse_args().port, config, add_routes, "csp site"))
 
 
 if __name__ == "__main__":

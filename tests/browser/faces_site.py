@@ -25,18 +25,14 @@ import argparse
 import asyncio
 import html
 import itertools
-import signal
-import tempfile
 from pathlib import Path
 
 from aiohttp import web
 
-from pypush_build.bundle import write_bundle
-from pypush_server.server_app import make_app
 from pypush_server.testing.server import testing_config
+from tests.browser.sites import serve_site
 
 HERE = Path(__file__).parent
-PAGES = HERE / "pages"
 ROOT = HERE.parents[1]
 MOJARRA = HERE / "faces" / "mojarra-4.1" / "faces-uncompressed.js"
 MYFACES = ROOT / "web" / "node_modules" / "jsf.js_next_gen" / "dist" / "window" / "faces.js"
@@ -134,29 +130,15 @@ def implementations() -> list[Implementation]:
     ]
 
 
-async def serve(port: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="pypush-bundle-") as folder:
-        bundle = write_bundle(Path(folder), url_prefix="/pypush/")
-        app = make_app(testing_config(), bundle_dir=bundle, static=[("/test/", PAGES)])
-        for implementation in implementations():
-            implementation.add_routes(app)
-        runner = web.AppRunner(app, shutdown_timeout=2, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", port)
-        await site.start()
-        print("faces site on http://127.0.0.1:%d" % runner.addresses[0][1], flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await stop.wait()
-        await runner.cleanup()
+def add_routes(app: web.Application) -> None:
+    for implementation in implementations():
+        implementation.add_routes(app)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.browser.faces_site")
     parser.add_argument("--port", type=int, default=0)
-    asyncio.run(serve(parser.parse_args().port))
+    asyncio.run(serve_site(parser.parse_args().port, testing_config(), add_routes, "faces site"))
 
 
 if __name__ == "__main__":

@@ -12,33 +12,21 @@ The pages report what happens in their own DOM (callbacks, pypush.ready, every
 test tool evaluates a string in these pages, which the policy would refuse.
 """
 
-import subprocess
-import sys
 import urllib.parse
 from collections.abc import Iterator
 
 import pytest
 
-from tests.support import ROOT, PushServer, wait_until
+from tests.browser.sites import started_site
+from tests.support import PushServer, wait_until
 
 BOOT_TIMEOUT_S = 60
 
 
 @pytest.fixture(scope="module")
 def csp_site() -> Iterator[PushServer]:
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "tests.browser.csp_site"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline()
-    if "csp site on" not in line:
-        process.kill()
-        raise RuntimeError("tests.browser.csp_site did not start: %r" % line)
-    yield PushServer(line.split(" on ", 1)[1].strip())
-    process.terminate()
-    process.wait(15)
+    with started_site("tests.browser.csp_site", "csp site") as site:
+        yield site
 
 
 def lines(page, selector: str) -> list[str]:

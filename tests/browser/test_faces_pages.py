@@ -16,15 +16,14 @@ function names, literal ``null`` callbacks and a behaviors object. In each case:
 - and no page error is reported (the autouse ``page_errors`` fixture).
 """
 
-import subprocess
-import sys
 import urllib.parse
 from collections.abc import Iterator
 
 import pytest
 
 from tests.browser.conftest import BOOT_TIMEOUT_MS
-from tests.support import ROOT, PushServer, wait_until
+from tests.browser.sites import started_site
+from tests.support import PushServer, wait_until
 
 CLIENTS = ("form:literal", "form:named", "form:nulls", "form:behaviors")
 IMPLEMENTATIONS = {
@@ -35,19 +34,8 @@ IMPLEMENTATIONS = {
 
 @pytest.fixture(scope="module")
 def faces_site() -> Iterator[PushServer]:
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "tests.browser.faces_site"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline()
-    if "faces site on" not in line:
-        process.kill()
-        raise RuntimeError("tests.browser.faces_site did not start: %r" % line)
-    yield PushServer(line.split(" on ", 1)[1].strip())
-    process.terminate()
-    process.wait(15)
+    with started_site("tests.browser.faces_site", "faces site") as site:
+        yield site
 
 
 @pytest.fixture
