@@ -21,8 +21,9 @@ from tests.support import free_port
 APP = Path(__file__).resolve().parent / "app"
 TARGET = APP / "target"
 CONTEXT = "/app"
-START_TIMEOUT = 150.0
-"""Payara Micro takes about a minute to start on two busy cores, Tomcat some seconds."""
+START_TIMEOUT = 300.0
+"""Payara Micro takes about a minute to start on two busy cores (more beside other tests),
+Tomcat some seconds."""
 BUILD_TIMEOUT = 900.0
 """A first build downloads the servers and libraries (about 120 MB) from Maven Central."""
 STOP_TIMEOUT = 30.0
