@@ -6,8 +6,8 @@ The application of ``tests/real_faces/app`` (built by Maven, pypush's resource j
 entry for pypush) runs on each implementation, started once for the module
 (:mod:`tests.real_faces.servers`). Its pages are shaped as the Faces TCK's websocket tests:
 ``<f:websocket>`` on application, user, session and view channels, buttons whose actions call
-``PushContext.send``, an ``<f:ajax>`` listening to a push behavior, and sockets after a
-postback. Chromium drives them, and in every test:
+``PushContext.send``, an ``<f:ajax>`` listening to a push behavior, sockets after a
+postback, and a session that ends. Chromium drives them, and in every test:
 
 - the implementation renders ``faces.push.init`` and pypush runs it: ``faces.push`` is
   ``pypush.push`` (S4, S11) and each socket is ``open`` in ``pypush.state``;
@@ -228,3 +228,32 @@ def test_socket_rendered_by_an_ajax_postback(faces_server, new_context) -> None:
     wait_sockets_open(page, {"laterSocket": "later"})
     page.click("#form\\:sendLater")
     wait_message(page, "later", "later")
+
+
+def test_an_ended_session_closes_its_sockets(faces_server, new_context, request) -> None:
+    if faces_server.name.startswith("myfaces"):
+        request.applymarker(
+            pytest.mark.xfail(
+                reason="MyFaces 4.0.3 with OpenWebBeans 4.0.3 on Tomcat 10.1 sends no close when "
+                "a session ends: its sockets stay open (no error in the server's log)",
+                strict=True,
+            )
+        )
+    page = open_page(new_context(), faces_server, "push.xhtml", PUSH_SOCKETS)
+    page.click("#form\\:endSession")
+    # Faces closes the sockets of a session that ends (expires or is invalidated), its
+    # session, view and user channels, with 1000 "Expired": a final close (E7), onclose
+    # once, no reconnect. The application's channels stay open.
+    ended = {"sessionSocket": "session", "viewSocket": "view", "userSocket": "user"}
+    for client_id, channel in ended.items():
+
+        def closed(client_id: str = client_id, channel: str = channel) -> bool:
+            return ["close", channel, 1000] in log(page) and state(page, client_id) == "idle"
+
+        wait_until(closed, PUSH_TIMEOUT, "final close of %s (log: %s)" % (client_id, log(page)))
+    page.click("#form\\:sendApp")
+    wait_message(page, "app", "hello app")
+    # onclose once per ended socket, and for no other.
+    closes = sorted(entry[1] for entry in log(page) if entry[0] == "close")
+    assert closes == sorted(ended.values()), log(page)
+    assert state(page, "appSocket") == "open"

@@ -1,6 +1,7 @@
 package org.pypush.realfaces;
 
 import jakarta.enterprise.context.SessionScoped;
+import jakarta.faces.context.FacesContext;
 import jakarta.inject.Named;
 import java.io.Serializable;
 
@@ -21,5 +22,10 @@ public class Visitor implements Serializable {
         if (name != null && !name.isBlank()) {
             this.name = name;
         }
+    }
+
+    /** Ends the session, as its expiry does: Faces closes its session-scoped sockets. */
+    public void endSession() {
+        FacesContext.getCurrentInstance().getExternalContext().invalidateSession();
     }
 }
