@@ -1,4 +1,4 @@
-"""pypush on real Faces servers: Mojarra on Payara Micro, MyFaces on Tomcat.
+"""pypush on real Faces servers: Mojarra 4.1 on Payara Micro 7, MyFaces 4.0 on Tomcat 10.1.
 
 The application of ``tests/real_faces/app`` (built by Maven, pypush's resource jar in its
 ``WEB-INF/lib``, the loader placed as a Faces developer places it: one

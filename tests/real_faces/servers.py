@@ -1,11 +1,15 @@
 """Real Faces servers for the tests: the application of ``app/`` built by Maven, deployed on
-Mojarra (Payara Micro) or MyFaces (Tomcat with MyFaces and OpenWebBeans in the war).
+Mojarra 4.1 (Payara Micro 7) or MyFaces 4.0 (Tomcat with MyFaces and OpenWebBeans in the war).
 
 Maven builds the wars and copies the servers from Maven Central into ``app/target/servers``
 (their versions are pinned in ``app/pom.xml``; ``~/.m2`` caches them between runs). Java and
-Maven are the machine's; nothing else is installed for these tests.
+Maven are the machine's (Payara Micro 7 takes the first JDK of 21 or later it finds: JAVA_HOME,
+``java`` on PATH, then ``/usr/lib/jvm``); nothing else is installed for these tests.
 """
 
+import glob
+import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -27,6 +31,8 @@ Tomcat some seconds."""
 BUILD_TIMEOUT = 900.0
 """A first build downloads the servers and libraries (about 120 MB) from Maven Central."""
 STOP_TIMEOUT = 30.0
+PAYARA_JAVA = 21
+"""Payara Micro 7 (Jakarta EE 11) needs Java 21 or later."""
 
 
 class ServerError(RuntimeError):
@@ -78,6 +84,24 @@ def build(work: Path) -> dict[str, Path]:
     return {"mojarra": TARGET / "app.war", "myfaces": TARGET / "app-myfaces.war"}
 
 
+def java_at_least(major: int) -> str:
+    """The first ``java`` of version ``major`` or later: JAVA_HOME's, PATH's, /usr/lib/jvm's."""
+    candidates = [os.path.join(os.environ.get("JAVA_HOME", "/nonexistent"), "bin", "java")]
+    candidates += [shutil.which("java") or "", *sorted(glob.glob("/usr/lib/jvm/*/bin/java"))]
+    seen = []
+    for java in candidates:
+        if not java or not os.access(java, os.X_OK) or java in seen:
+            continue
+        seen.append(java)
+        version = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+        found = re.search(r'version "(\d+)', version)
+        if found and int(found.group(1)) >= major:
+            return java
+    raise ServerError(
+        "Payara Micro 7 needs Java %d or later; none among %s" % (major, seen or "(no java)")
+    )
+
+
 def start_payara(war: Path, work: Path) -> FacesServer:
     """Mojarra: Payara Micro with the war deployed at :data:`CONTEXT`, clustering off."""
     folder = work / "payara"
@@ -86,7 +110,7 @@ def start_payara(war: Path, work: Path) -> FacesServer:
     shutil.copy(war, deployed)
     port = free_port()
     command = [
-        "java",
+        java_at_least(PAYARA_JAVA),
         "-Djava.io.tmpdir=%s" % folder,
         "-jar",
         str(TARGET / "servers" / "payara-micro.jar"),
