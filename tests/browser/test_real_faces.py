@@ -13,9 +13,9 @@ postback, and a session that ends. Chromium drives them, and in every test:
   ``pypush.push`` (S4, S11) and each socket is ``open`` in ``pypush.state``;
 - no page reports an error (the autouse ``page_errors`` fixture).
 
-Chromium only, MicroPython only (the loader's default): the module builds two wars and
-starts two Java servers on two shared cores, which is its whole budget; the loader's
-engines and interpreters are covered by tests/browser/test_faces_pages.py.
+Chromium only, and MicroPython (the loader's default) but for one page on Pyodide: the
+module builds two wars and starts two Java servers on two shared cores, which is its whole
+budget; the loader's engines and interpreters are covered by tests/browser/test_faces_pages.py.
 """
 
 import json
@@ -228,6 +228,15 @@ def test_socket_rendered_by_an_ajax_postback(faces_server, new_context) -> None:
     wait_sockets_open(page, {"laterSocket": "later"})
     page.click("#form\\:sendLater")
     wait_message(page, "later", "later")
+
+
+def test_pyodide_page(faces_server, new_context) -> None:
+    # The README's placement for attributes: <script src="#{resource['pypush:faces-push.js']}"
+    # data-interpreter="pyodide">, its URL written by the implementation.
+    page = open_page(new_context(), faces_server, "pyodide.xhtml", {"appSocket": "app"})
+    assert page.evaluate("pypush.interpreter") == "pyodide"
+    page.click("#form\\:sendApp")
+    wait_message(page, "app", "hello pyodide")
 
 
 def test_an_ended_session_closes_its_sockets(faces_server, new_context, request) -> None:
