@@ -23,7 +23,11 @@
   function implementationRunning() {
     var current = document.currentScript;
     if (!current || !current.src) return false;
-    try { return IMPLEMENTATION_SCRIPT.test(new URL(current.src).pathname); } catch (e) { return false; }
+    try {
+      // Without path parameters: a container that does not yet know the session's cookie
+      // rewrites each resource URL as .../faces.js.xhtml;jsessionid=...?ln=jakarta.faces.
+      return IMPLEMENTATION_SCRIPT.test(new URL(current.src).pathname.replace(/;[^/]*/g, ""));
+    } catch (e) { return false; }
   }
   function installPush(push) {
     function pushOf() { return push; }

@@ -214,6 +214,13 @@ export function newWebSocket(url) {
   try { return new globalThis.WebSocket(url); } catch (e) { return string(e && e.message); }
 }
 
+/** Whether the page's Faces implementation is MyFaces (its faces.js sets window.myfaces),
+ *  whose server sends each push message as its own JSON (E3), not Mojarra's {"data": ...}. */
+function myFacesPage() {
+  const myfaces = globalThis.myfaces;
+  return myfaces !== null && typeof myfaces === "object";
+}
+
 // P1: a message's position, "EPOCH:OFFSET" (pypush's server). Anything else in "id" is
 // no position: the message is delivered as a Faces server's would be.
 const POSITION = /^[A-Za-z0-9_-]{1,64}:(?:0|[1-9][0-9]{0,14})$/;
@@ -261,17 +268,22 @@ export function wire(ws, onOpen, onFrame, onControl, onBadFrame, onClose, graceM
       onBadFrame(string(e.message), event);
       return handed(frame.length);
     }
+    let id;
     if (parsed === null || typeof parsed !== "object" || !("data" in parsed)) {
       if (parsed !== null && typeof parsed === "object" && typeof parsed.pypush === "string") {
         onControl(py(frame), event);
-      } else {
+        return handed(frame.length);
+      } else if (!myFacesPage()) {
         onBadFrame('JSON without a "data" property', event);
+        return handed(frame.length);
       }
-      return handed(frame.length);
+      // E3: MyFaces' PushContext sends the message's JSON itself, never in {"data": ...}.
+      currentData = parsed;
+    } else {
+      currentData = parsed.data;
+      id = parsed.id;
     }
-    currentData = parsed.data;
     currentEvent = event;
-    const id = parsed.id;
     try {
       if (typeof id !== "string" || !POSITION.test(id)) {
         onFrame();

@@ -111,3 +111,38 @@ def test_S4_S11_faces_push_is_pypush_and_the_rest_of_faces_is_the_implementation
     wait_until(lambda: any(c[0] == "close" for c in page.evaluate("calls['form:named']")))
     wait_until(lambda: all(page.evaluate("(id) => pypush.state(id)", c) == "idle" for c in CLIENTS))
     assert page.evaluate("window.errors") == []
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_E3_a_myfaces_page_reads_the_message_as_myfaces_sends_it(
+    faces_site, page, interpreter, implementation, page_errors
+):
+    """MyFaces' PushContext.send sends the message's own JSON (``"hello"``, ``{"k": 1}``),
+    Mojarra's ``{"data": ...}``: on a MyFaces page both are messages (E3); on any other page
+    a frame without ``data`` is skipped as E6 says. (tests/browser/test_real_faces.py sees
+    MyFaces' server send them.)"""
+    channel = faces_site.channel()
+    query = urllib.parse.urlencode(
+        {"order": "pypush-first", "interpreter": interpreter, "url": channel.path}
+        | {"channel": channel.name}
+    )
+    page.goto("%s/%s/page.xhtml?%s" % (faces_site.base_url, implementation, query))
+    page.wait_for_function(
+        "window.pypush && pypush.ready.then(() => true)", timeout=BOOT_TIMEOUT_MS
+    )
+    channel.wait_for_sockets(len(CLIENTS))
+    if implementation != "myfaces":
+        page_errors.allow('JSON without a "data" property')
+    channel.push_raw('"bare"')
+    channel.push_raw('{"k": 1}')
+    channel.push("wrapped")
+
+    def messages() -> list:
+        calls = page.evaluate("calls['form:literal']")
+        return [call[1] for call in calls if call[0] == "message"]
+
+    wait_until(lambda: "wrapped" in messages(), 10, "the wrapped message")
+    if implementation == "myfaces":
+        assert messages() == ["bare", {"k": 1}, "wrapped"]
+    else:
+        assert messages() == ["wrapped"]
