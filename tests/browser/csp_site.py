@@ -1,10 +1,10 @@
 """The push server with its test pages under a strict Content-Security-Policy (S7).
 
-    python -m tests.browser.csp_site [--port 0]
+    python -m tests.browser.csp_site [--port 0] [--pages DIR]
 
 Runs ``serve.py``'s application (bundle, push endpoint, API) and serves the HTML
-files of ``tests/browser/pages`` under ``/csp/`` with the policy a Faces page in
-CSP mode sends, a fresh nonce per response filled into ``{{nonce}}``, and
+files of ``tests/browser/pages`` (or ``--pages DIR``) under ``/csp/`` with the policy a
+Faces page in CSP mode sends, a fresh nonce per response filled into ``{{nonce}}``, and
 ``{{interpreter}}`` and ``{{kind}}`` from the query (``?interpreter=`` pyodide or
 micropython, ``?kind=`` py or mpy for PyScript pages).
 ``?csp=unsafe-eval`` adds ``'unsafe-eval'`` to ``script-src``: what PyScript
@@ -13,8 +13,10 @@ itself needs. Prints ``csp site on http://127.0.0.1:PORT`` once it listens.
 
 import argparse
 import asyncio
+import functools
 import html
 import secrets
+from pathlib import Path
 
 from aiohttp import web
 
@@ -34,10 +36,10 @@ def policy(nonce: str, host: str, unsafe_eval: bool) -> str:
     return POLICY.format(nonce=nonce, host=host, extra=" 'unsafe-eval'" if unsafe_eval else "")
 
 
-async def csp_page(request: web.Request) -> web.Response:
+async def csp_page(pages: Path, request: web.Request) -> web.Response:
     name = request.match_info["name"]
-    path = (PAGES / name).resolve()
-    if path.parent != PAGES.resolve() or path.suffix != ".html" or not path.is_file():
+    path = (pages / name).resolve()
+    if path.parent != pages.resolve() or path.suffix != ".html" or not path.is_file():
         raise web.HTTPNotFound()
     nonce = secrets.token_urlsafe(18)
     text = path.read_text(encoding="utf-8").replace("{{nonce}}", nonce)
@@ -54,16 +56,19 @@ async def csp_page(request: web.Request) -> web.Response:
     )
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_get("/csp/{name}", csp_page)
+def add_routes(app: web.Application, pages: Path = PAGES) -> None:
+    app.router.add_get("/csp/{name}", functools.partial(csp_page, pages))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.browser.csp_site")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--pages", type=Path, default=PAGES, help="the folder of pages")
+    args = parser.parse_args()
     # A test server's, but pages of its own origin only: the policy's connect-src.
     config = testing_config(allowed_origins=())
-    asyncio.run(serve_site(parser.parse_args().port, config, add_routes, "csp site"))
+    routes = functools.partial(add_routes, pages=args.pages)
+    asyncio.run(serve_site(args.port, config, routes, "csp site"))
 
 
 if __name__ == "__main__":

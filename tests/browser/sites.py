@@ -48,10 +48,14 @@ async def serve_site(
 
 
 @contextmanager
-def started_site(module: str, name: str) -> Iterator[PushServer]:
-    """``python -m MODULE`` until the block ends: its server, once it says it listens."""
+def started_site(module: str, name: str, *options: str) -> Iterator[PushServer]:
+    """``python -m MODULE [OPTIONS]`` until the block ends: its server, once it says it
+    listens."""
     process = subprocess.Popen(
-        [sys.executable, "-u", "-m", module], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-u", "-m", module, *options],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     line = process.stdout.readline()
     if "%s on" % name not in line:
