@@ -24,25 +24,12 @@ import aiohttp
 import pytest
 
 from tests.browser.conftest import PushPage, launch_chromium
-from tests.server.test_doc_examples import answers, example, post
+from tests.server.test_doc_examples import NOT_COPIED, answers, example, post
 from tests.support import PAGES, ROOT, PushServer, free_port, receive, wait_until, without_position
 from tests.support import run as run_loop
 
 pytestmark = pytest.mark.chromium_only
 
-NOT_COPIED = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    "node_modules",
-    "build",
-    "dist",
-    "*.egg-info",
-    "__pycache__",
-    ".pytest_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    "bench-results",
-)
 DEFAULT_PATH_PARTS = {
     "pypush_build/parts/faces-push.js",
     "pypush_build/parts/pypush-glue.js",
