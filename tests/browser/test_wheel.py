@@ -9,7 +9,6 @@ pip's cache. Chromium only: what is under test is the packaging, which the engin
 not see; every engine runs the same bundle in the other browser tests.
 """
 
-import asyncio
 import json
 import os
 import shutil
@@ -20,12 +19,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from tests.browser.conftest import PushPage, launch_chromium
-from tests.server.test_doc_examples import NOT_COPIED, answers, example, post
-from tests.support import PAGES, ROOT, PushServer, free_port, receive, wait_until, without_position
+from tests.server.test_doc_examples import (
+    NOT_COPIED,
+    answers,
+    example,
+    post,
+    published_to_a_socket,
+)
+from tests.support import PAGES, ROOT, PushServer, free_port, wait_until, without_position
 from tests.support import run as run_loop
 
 pytestmark = pytest.mark.chromium_only
@@ -239,19 +243,8 @@ def test_the_installed_server_library_runs_the_documented_aiohttp_example(defaul
         wait_until(lambda: answers(base + "/subscribe"), 20, "the example serving")
         url = post(base + "/subscribe")["url"]
 
-        async def scenario() -> str:
-            async with aiohttp.ClientSession() as session:
-                socket = await session.ws_connect("ws://127.0.0.1:%d%s" % (port, url))
-                received = {}
-                for _ in range(100):  # the socket is counted once the handshake is through
-                    received = await asyncio.to_thread(post, base + "/publish", {"title": "Hi"})
-                    if received == {"received": 1}:
-                        break
-                    await asyncio.sleep(0.05)
-                assert received == {"received": 1}
-                return (await receive(socket)).data
-
-        assert json.loads(without_position(run_loop(scenario()))) == {"data": {"title": "Hi"}}
+        frame = run_loop(published_to_a_socket(base, "ws://127.0.0.1:%d%s" % (port, url)))
+        assert json.loads(without_position(frame)) == {"data": {"title": "Hi"}}
     finally:
         process.terminate()
         process.wait(10)

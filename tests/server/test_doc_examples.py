@@ -79,6 +79,21 @@ def answers(url: str) -> bool:
         return False
 
 
+async def published_to_a_socket(base: str, socket_url: str) -> str:
+    """The frame a socket on ``socket_url`` receives when the example's ``/publish`` is
+    asked to push ``{"title": "Hi"}``, once the example counts that socket."""
+    async with aiohttp.ClientSession() as session:
+        socket = await session.ws_connect(socket_url)
+        received = {}
+        for _ in range(100):  # the socket is counted once the handshake is through
+            received = await asyncio.to_thread(post, base + "/publish", {"title": "Hi"})
+            if received == {"received": 1}:
+                break
+            await asyncio.sleep(0.05)
+        assert received == {"received": 1}
+        return (await receive(socket)).data
+
+
 def outside(*argv: object, cwd: Path, timeout: float = 600) -> str:
     """Run a command as a user outside the repository would: none of this run's
     environment variables for Python, the test's Python first on PATH; its output."""
@@ -167,20 +182,8 @@ def test_the_documented_example_pushes_to_a_page_socket(example_venv, tmp_path, 
         url = post(base + "/subscribe")["url"]
         assert url.startswith("/jakarta.faces.push/news?")
 
-        async def scenario() -> None:
-            async with aiohttp.ClientSession() as session:
-                socket = await session.ws_connect("ws://127.0.0.1:%d%s" % (port, url))
-                for _ in range(100):  # the socket is counted once the handshake is through
-                    received = await asyncio.to_thread(post, base + "/publish", {"title": "Hi"})
-                    if received == {"received": 1}:
-                        break
-                    await asyncio.sleep(0.05)
-                assert received == {"received": 1}
-                assert json.loads(without_position((await receive(socket)).data)) == {
-                    "data": {"title": "Hi"}
-                }
-
-        run(scenario())
+        frame = run(published_to_a_socket(base, "ws://127.0.0.1:%d%s" % (port, url)))
+        assert json.loads(without_position(frame)) == {"data": {"title": "Hi"}}
     finally:
         process.terminate()
         process.wait(10)
